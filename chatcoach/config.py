@@ -1,0 +1,35 @@
+"""Settings in one place: every knob can be set by an environment variable ``CHATCOACH_*``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHATCOACH_")
+
+    # Built weights (the converted encoder, fine-tuned encoders) are too big for git;
+    # they live here and are rebuilt by setup when missing or corrupt.
+    cache_dir: Path = Path.home() / ".cache" / "chatcoach"
+    # Small trained artifacts (heads, thresholds, manifests) that are committed.
+    artifacts_dir: Path = REPO_ROOT / "models" / "artifacts"
+    labeled_chats_dir: Path = REPO_ROOT / "labeled_chats"
+    # Company rules layered over the models (keywords, regexes, exclusions); hot-reloaded.
+    rules_path: Path = REPO_ROOT / "models" / "rules" / "default.yaml"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'chatcoach.db'}"
+    encode_batch_size: int = 64
+    torch_threads: int = 0  # 0 = let torch decide
+
+    @property
+    def encoder_dir(self) -> Path:
+        return self.cache_dir / "e5-small"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
