@@ -190,7 +190,7 @@ def convert(out_dir: Path, source: Path | None = None, progress=None) -> Path:
     """Write a sentence-transformers directory at ``out_dir`` (atomically)."""
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Normalize, Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel
 
     step = progress or (lambda message: None)

@@ -1,0 +1,53 @@
+"""The sentence encoder every component shares: multilingual-e5-small, converted at setup.
+
+e5 wants a role prefix on every input ("query: " for what is searched with,
+"passage: " for what is searched in); the prefixes are stored as the model's
+prompts, so callers name the role, never the string.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from chatcoach.config import get_settings
+from chatcoach.models.e5_convert import ensure_encoder
+
+
+class Encoder:
+    def __init__(self, model_dir: Path | None = None, batch_size: int | None = None, cache_size: int = 50_000):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        settings = get_settings()
+        self.model_dir = Path(model_dir or settings.encoder_dir)
+        if model_dir is None:
+            ensure_encoder(self.model_dir)
+        self.model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        self.batch_size = batch_size or settings.encode_batch_size
+        self.dim = self.model.get_embedding_dimension()
+        # Repeated texts are common (a chat re-analysed as it grows, a library re-indexed).
+        self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def encode(self, texts: list[str], role: str = "query", progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 embeddings, one row per text (role: 'query' or 'passage')."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing = list(dict.fromkeys(t for t in texts if (role, t) not in self._cache))
+        fresh: dict[str, np.ndarray] = {}
+        if missing:
+            vectors = self.model.encode(
+                missing, prompt_name=role, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=progress,
+            ).astype(np.float32)
+            fresh = dict(zip(missing, vectors))
+            self._cache.update(((role, t), v) for t, v in fresh.items())
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        for i, t in enumerate(texts):
+            out[i] = fresh[t] if t in fresh else self._cache[(role, t)]
+        return out

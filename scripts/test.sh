@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up (if needed) and run the test suite. Extra arguments go to pytest,
+# e.g. `bash scripts/test.sh -m slow` for the training/evaluation tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+if [ $# -eq 0 ]; then set -- -m "not slow"; fi
+exec .venv/bin/python -m pytest "$@"
