@@ -98,6 +98,132 @@ def build_encoder(
     typer.echo(f"encoder built at {target}")
 
 
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _run_over_chats(input_path: Path, output: Path, work, what: str) -> None:
+    """Read chats, run `work` on chunks with a progress bar, write one result per chat in order."""
+    from tqdm import tqdm
+
+    from chatcoach.jsonl import read_chats, write_jsonl
+
+    records = read_chats(input_path)
+    bad = [r for r in records if not r.ok]
+    for r in bad:
+        _err(f"{input_path}:{r.line}: {r.error}")
+    bar = tqdm(total=len(records), desc=what, unit="chat", file=sys.stderr, disable=len(records) <= 5)
+
+    def results():
+        for chunk in _chunks(records, 32):
+            yield from work(chunk)
+            bar.update(len(chunk))
+
+    count = write_jsonl(output, results())
+    bar.close()
+    _err(f"{what}: {count - len(bad)} chats done, {len(bad)} rejected (see errors above)" if bad else f"{what}: {count} chats done")
+
+
+def _pipeline():
+    from chatcoach.pipeline import Pipeline
+
+    try:
+        return Pipeline.load()
+    except FileNotFoundError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2)
+
+
+@app.command()
+def analyze(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Chats JSONL (contract §1), or - for stdin.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write results (JSONL), - for stdout.")] = Path("-"),
+) -> None:
+    """Funnel class per chat; stage, flags, scores and evidence per message (contract §7)."""
+    pipeline = _pipeline()
+    _run_over_chats(input_path, output, pipeline.analyze_records, "analyze")
+
+
+@app.command()
+def suggest(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Chats JSONL ending where the rep replies next, or -.")],
+    sop: Annotated[Path, typer.Option("--sop", help="The SOP library (contract §5 JSONL).")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many scripts per chat.")] = 5,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write results (JSONL), - for stdout.")] = Path("-"),
+) -> None:
+    """The SOP scripts that fit the rep's next reply, best first, placeholders filled (contract §7)."""
+    from chatcoach.jsonl import read_sop
+
+    try:
+        scripts = read_sop(sop)
+    except (ValueError, OSError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2)
+    pipeline = _pipeline()
+    index = pipeline.sop_index(scripts)
+    _run_over_chats(input_path, output, lambda chunk: pipeline.suggest_records(chunk, index, k), "suggest")
+
+
+@app.command()
+def train(
+    seed: Annotated[int, typer.Option(help="Random seed (the shipped models use 0).")] = 0,
+    feedback: Annotated[bool, typer.Option(help="Include reviewed feedback from labeled_chats/feedback/.")] = True,
+) -> None:
+    """Train the analyzer and suggester from labeled_chats/ into models/artifacts/ (deterministic)."""
+    import logging
+
+    from chatcoach.training.train import train_all
+
+    logging.basicConfig(level=logging.INFO, format="[train] %(message)s", stream=sys.stderr)
+    manifest = train_all(seed=seed, include_feedback=feedback)
+    typer.echo(json.dumps({k: manifest[k] for k in ("data_hash", "thresholds", "dev", "seconds")}, ensure_ascii=False, indent=1))
+
+
+@app.command("eval")
+def evaluate(
+    out_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("eval/reports"),
+    part: Annotated[str, typer.Option(help="analyzer, suggest or all.")] = "all",
+) -> None:
+    """Quality reports on the test and unseen-industry splits, with baselines (Markdown + JSON + PNG)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="[eval] %(message)s", stream=sys.stderr)
+    pipeline = _pipeline()
+    if part in ("analyzer", "all"):
+        from chatcoach.evaluation.analyzer_report import write_report
+
+        typer.echo(f"analyzer report: {write_report(pipeline, out_dir)}")
+    if part in ("suggest", "all"):
+        from chatcoach.evaluation.suggest_report import write_report as write_suggest
+
+        typer.echo(f"suggestion report: {write_suggest(pipeline, out_dir)}")
+
+
+corpus_app = typer.Typer(help="Build and check labeled_chats/.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("build")
+def corpus_build(
+    root: Annotated[Optional[Path], typer.Option(help="The labeled_chats folder.")] = None,
+    resplit: Annotated[bool, typer.Option(help="Draw the train/dev/test splits anew (they are fixed otherwise).")] = False,
+) -> None:
+    """Compile authored/*.chat into chats/*.jsonl, keep the fixed splits, derive suggestion cases."""
+    from chatcoach.config import get_settings
+    from chatcoach.corpus.authoring import AuthoringError
+    from chatcoach.corpus.build import build
+
+    try:
+        summary = build(root or get_settings().labeled_chats_dir, resplit=resplit)
+    except AuthoringError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1)
+    typer.echo(f"{summary['chats']} chats; suggestion cases per split: {summary['cases']}")
+    if summary["unsplit"]:
+        _err(f"warning: {len(summary['unsplit'])} chats are in no split (run with --resplit): {summary['unsplit'][:5]}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

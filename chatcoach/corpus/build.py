@@ -1,0 +1,95 @@
+"""Build labeled_chats/ from the authored sources: chats JSONL, fixed splits, suggestion cases.
+
+    chatcoach corpus build      (compile authored/*.chat, keep splits.json, derive cases)
+
+Splits are by chat and fixed once written: ``splits.json`` is committed and only
+re-drawn with ``--resplit``. The unseen-industry split holds every chat of the
+industries named in it, and their SOP libraries are used nowhere in training.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from chatcoach.corpus.authoring import compile_file
+from chatcoach.jsonl import write_jsonl
+
+UNSEEN_INDUSTRIES = ("tea", "education")
+SPLIT_SHARES = {"train": 0.7, "dev": 0.15, "test": 0.15}
+SEED = 20261124
+
+
+def compile_authored(root: Path) -> dict[str, list[dict]]:
+    """industry → its chats, compiled from every authored/*.chat file."""
+    by_industry: dict[str, list[dict]] = defaultdict(list)
+    for path in sorted((root / "authored").glob("*.chat")):
+        for chat in compile_file(path):
+            by_industry[chat.get("industry", "other")].append(chat)
+    return by_industry
+
+
+def draw_splits(by_industry: dict[str, list[dict]], unseen: tuple[str, ...] = UNSEEN_INDUSTRIES, seed: int = SEED) -> dict:
+    """Stratified by industry and funnel class so every split sees every class."""
+    rng = random.Random(seed)
+    splits: dict[str, list[str]] = {"train": [], "dev": [], "test": [], "unseen": []}
+    for industry, chats in sorted(by_industry.items()):
+        if industry in unseen:
+            splits["unseen"] += [c["chat_id"] for c in chats]
+            continue
+        strata: dict[str, list[str]] = defaultdict(list)
+        for c in chats:
+            strata[c["funnel"]].append(c["chat_id"])
+        for ids in strata.values():
+            ids.sort()
+            rng.shuffle(ids)
+            n_dev = round(len(ids) * SPLIT_SHARES["dev"])
+            n_test = round(len(ids) * SPLIT_SHARES["test"])
+            splits["dev"] += ids[:n_dev]
+            splits["test"] += ids[n_dev : n_dev + n_test]
+            splits["train"] += ids[n_dev + n_test :]
+    return {"seed": seed, "unseen_industries": list(unseen), **{k: sorted(v) for k, v in splits.items()}}
+
+
+def suggestion_cases(chats: list[dict]) -> list[dict]:
+    """Contract §6 cases: each rep message with a sop_id, its chat up to just before it as context."""
+    cases = []
+    for chat in chats:
+        for i, message in enumerate(chat["messages"]):
+            if message["sender"] != "rep" or not message.get("sop_id") or i == 0:
+                continue
+            context = [{k: m[k] for k in ("id", "sender", "text", "ts", "type") if k in m} for m in chat["messages"][:i]]
+            cases.append({
+                "chat_id": f"{chat['chat_id']}@{message['id']}",
+                "source_chat_id": chat["chat_id"],
+                "industry": chat.get("industry"),
+                **{k: chat[k] for k in ("rep_name", "customer_name") if k in chat},
+                "messages": context,
+                "gold_sop_ids": [message["sop_id"]],
+                "gold_text": message["text"],
+            })
+    return cases
+
+
+def build(root: Path, resplit: bool = False) -> dict:
+    by_industry = compile_authored(root)
+    chats_dir = root / "chats"
+    chats_dir.mkdir(exist_ok=True)
+    for industry, chats in by_industry.items():
+        write_jsonl(chats_dir / f"{industry}.jsonl", chats)
+    splits_path = root / "splits.json"
+    if resplit or not splits_path.exists():
+        splits = draw_splits(by_industry)
+        splits_path.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    splits = json.loads(splits_path.read_text(encoding="utf-8"))
+    all_chats = {c["chat_id"]: c for chats in by_industry.values() for c in chats}
+    cases_dir = root / "cases"
+    cases_dir.mkdir(exist_ok=True)
+    counts = {}
+    for split in ("train", "dev", "test", "unseen"):
+        cases = suggestion_cases([all_chats[i] for i in splits[split] if i in all_chats])
+        counts[split] = write_jsonl(cases_dir / f"{split}.jsonl", cases)
+    unsplit = sorted(set(all_chats) - {i for s in ("train", "dev", "test", "unseen") for i in splits[s]})
+    return {"chats": len(all_chats), "cases": counts, "unsplit": unsplit}

@@ -1,0 +1,169 @@
+"""The one Pipeline: encoder → stage / funnel / flag heads → company rules, and the suggester.
+
+CLI, API, batch audits and evaluation all call :meth:`Pipeline.analyze` and
+:meth:`Pipeline.suggest`; there is no second code path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from chatcoach.config import Settings, get_settings
+from chatcoach.contract import FLAGS, FUNNELS, STAGES, Chat, SopScript
+from chatcoach.jsonl import Record
+from chatcoach.models.features import ChatFeatures, featurise
+from chatcoach.models.flags import ROLE, FlagDetector
+from chatcoach.models.funnel import FunnelClassifier
+from chatcoach.models.rules import HotRules, RuleSet
+from chatcoach.models.sop_index import SopIndex, library_hash
+from chatcoach.models.stage import StageTagger
+from chatcoach.models.suggester import Suggester
+
+MANIFEST = "manifest.json"
+ARTIFACT_FORMAT = 1
+
+
+def _scores(labels, row) -> dict[str, float]:
+    return {label: round(float(p), 4) for label, p in zip(labels, row)}
+
+
+@dataclass
+class Analyzer:
+    """The trained heads and their decision thresholds, saved together as one artifact."""
+
+    stage: StageTagger
+    funnel: FunnelClassifier
+    flags: FlagDetector
+    thresholds: dict[str, float] = field(default_factory=lambda: {f: 0.5 for f in FLAGS})
+
+
+class Pipeline:
+    def __init__(self, encoder, analyzer: Analyzer, rules: HotRules | RuleSet, manifest: dict | None = None,
+                 suggester=None):
+        self.encoder = encoder
+        self.analyzer = analyzer
+        self._rules = rules
+        self.manifest = manifest or {}
+        self._suggester = suggester
+        self._indexes: dict[str, SopIndex] = {}
+
+    # ----------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, settings: Settings | None = None, encoder=None) -> "Pipeline":
+        settings = settings or get_settings()
+        artifacts = Path(settings.artifacts_dir)
+        manifest_path = artifacts / MANIFEST
+        if not manifest_path.exists():
+            raise FileNotFoundError(f"no trained models in {artifacts}: run `chatcoach train` first")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("format") != ARTIFACT_FORMAT:
+            raise RuntimeError(f"{manifest_path}: artifact format {manifest.get('format')} != {ARTIFACT_FORMAT}; retrain")
+        if encoder is None:
+            from chatcoach.models.encoder import Encoder
+
+            encoder = Encoder()
+        analyzer = joblib.load(artifacts / manifest["analyzer"])
+        suggester = joblib.load(artifacts / manifest["suggester"]) if manifest.get("suggester") else None
+        return cls(encoder, analyzer, HotRules(settings.rules_path), manifest, suggester)
+
+    @property
+    def rules(self) -> RuleSet:
+        return self._rules.current() if isinstance(self._rules, HotRules) else self._rules
+
+    # ---------------------------------------------------------------- analysis
+    def featurise(self, chats: list[Chat], progress: bool = False) -> list[ChatFeatures]:
+        return featurise(self.encoder, chats, progress=progress)
+
+    def analyze(self, chats: list[Chat], progress: bool = False) -> list[dict]:
+        """Contract §7 analysis for each chat, in order."""
+        if not chats:
+            return []
+        feats = self.featurise(chats, progress=progress)
+        stage_probas = self.analyzer.stage.predict_proba(feats)
+        funnel_probas = self.analyzer.funnel.predict_proba(feats, stage_probas)
+        flag_probas = self.analyzer.flags.predict_proba(feats)
+        rules = self.rules
+        return [
+            self._chat_result(f.chat, sp, fp, fl, rules)
+            for f, sp, fp, fl in zip(feats, stage_probas, funnel_probas, flag_probas)
+        ]
+
+    def analyze_records(self, records: Iterable[Record[Chat]], progress: bool = False) -> list[dict]:
+        """Like :meth:`analyze`, but a record that broke the contract yields its error in place."""
+        records = list(records)
+        good = [r.item for r in records if r.ok]
+        results = iter(self.analyze(good, progress=progress))
+        return [next(results) if r.ok else r.error.as_result() for r in records]
+
+    # ------------------------------------------------------------- suggestions
+    @property
+    def suggester(self) -> Suggester:
+        if self._suggester is None:
+            self._suggester = Suggester()  # untrained: dense similarity only
+        return self._suggester
+
+    def sop_index(self, scripts: list[SopScript]) -> SopIndex:
+        """The index of a library, reused while the library is unchanged (keyed by content hash)."""
+        key = library_hash(scripts)
+        if key not in self._indexes:
+            self._indexes[key] = SopIndex(scripts, self.encoder)
+        return self._indexes[key]
+
+    def stage_hints(self, chats: list[Chat], window: int = 6) -> list[np.ndarray]:
+        """The analyzer's stage posterior of each chat's last message, read from its last few messages."""
+        tails = [c.model_copy(update={"messages": c.messages[-window:]}) for c in chats]
+        return [p[-1] for p in self.analyzer.stage.predict_proba(self.featurise(tails))]
+
+    def suggest(self, chats: list[Chat], scripts: list[SopScript] | SopIndex, k: int = 5) -> list[dict]:
+        """Contract §7 suggestions: the k scripts that best fit each chat's next rep reply."""
+        if not chats:
+            return []
+        index = scripts if isinstance(scripts, SopIndex) else self.sop_index(scripts)
+        queries = self.suggester.queries(self.encoder, chats, self.stage_hints(chats))
+        return [self.suggester.suggest(index, c, q, k) for c, q in zip(chats, queries)]
+
+    def suggest_records(self, records: Iterable[Record[Chat]], scripts, k: int = 5) -> list[dict]:
+        records = list(records)
+        results = iter(self.suggest([r.item for r in records if r.ok], scripts, k))
+        return [next(results) if r.ok else r.error.as_result() for r in records]
+
+    def _chat_result(self, chat: Chat, stage_proba, funnel_proba, flag_proba, rules: RuleSet) -> dict:
+        messages = []
+        for m, s_row, f_row in zip(chat.messages, stage_proba, flag_proba):
+            scores = {flag: float(p) for flag, p in zip(FLAGS, f_row)}
+            evidence = []
+            raised = []
+            for hit in rules.match(m):
+                flag = hit.rule.flag
+                if ROLE[flag] != m.sender:
+                    continue
+                scores[flag] = max(scores[flag], hit.rule.score)
+                if flag not in raised:
+                    raised.append(flag)
+                    evidence.append({"flag": flag, "text": hit.text, "start": hit.start, "end": hit.end,
+                                     "source": "rule", "rule": hit.rule.id, "severity": hit.rule.severity})
+            for flag in FLAGS:
+                if flag not in raised and ROLE[flag] == m.sender and f_row[FLAGS.index(flag)] >= self.analyzer.thresholds[flag]:
+                    raised.append(flag)
+                    start, end = self.analyzer.flags.evidence_span(flag, m.text)
+                    evidence.append({"flag": flag, "text": m.text[start:end], "start": start, "end": end, "source": "model"})
+            messages.append({
+                "id": m.id,
+                "stage": STAGES[int(np.argmax(s_row))],
+                "stage_scores": _scores(STAGES, s_row),
+                "flags": [f for f in FLAGS if f in raised],
+                "flag_scores": {f: round(scores[f], 4) for f in FLAGS},
+                "evidence": evidence,
+            })
+        return {
+            "chat_id": chat.chat_id,
+            "funnel": FUNNELS[int(np.argmax(funnel_proba))],
+            "funnel_scores": _scores(FUNNELS, funnel_proba),
+            "messages": messages,
+        }

@@ -1,0 +1,84 @@
+"""Stage per message: a logistic head over the message in context, smoothed along the chat.
+
+The head reads the message's e5 embedding, its neighbours' and position
+features (models/features.py). A first-order transition model learned from
+the labelled chats then turns the per-message probabilities into posterior
+marginals (forward–backward), so a `transfer` after a quote reads as `close`
+and a lone "好的" inherits the stage around it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from chatcoach.contract import STAGES
+from chatcoach.models.features import ChatFeatures
+
+
+def forward_backward(emissions: np.ndarray, start: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """Posterior marginals of a chain; emissions are per-position likelihoods [n, k]."""
+    n, k = emissions.shape
+    alpha = np.zeros((n, k))
+    beta = np.ones((n, k))
+    alpha[0] = start * emissions[0]
+    alpha[0] /= alpha[0].sum()
+    for t in range(1, n):
+        alpha[t] = (alpha[t - 1] @ trans) * emissions[t]
+        alpha[t] /= alpha[t].sum()
+    for t in range(n - 2, -1, -1):
+        beta[t] = trans @ (emissions[t + 1] * beta[t + 1])
+        beta[t] /= beta[t].sum()
+    post = alpha * beta
+    return post / post.sum(axis=1, keepdims=True)
+
+
+class StageTagger:
+    """e5 context features → logistic regression → transition smoothing."""
+
+    labels = STAGES
+
+    def __init__(self, C: float = 2.0, transition_weight: float = 1.0, prior_power: float = 1.0, seed: int = 0):
+        self.C = C
+        self.transition_weight = transition_weight
+        self.prior_power = prior_power
+        self.seed = seed
+
+    def fit(self, feats: list[ChatFeatures], stages: list[list[str]]) -> "StageTagger":
+        index = {s: i for i, s in enumerate(self.labels)}
+        X = np.vstack([f.context_matrix() for f in feats])
+        y = np.array([index[s] for seq in stages for s in seq])
+        self.head = LogisticRegression(C=self.C, max_iter=3000, random_state=self.seed)
+        self.head.fit(X, y)
+        k = len(self.labels)
+        counts = np.ones((k, k))  # add-one: every transition stays possible
+        first = np.ones(k)
+        for seq in stages:
+            ids = [index[s] for s in seq]
+            first[ids[0]] += 1
+            for a, b in zip(ids, ids[1:]):
+                counts[a, b] += 1
+        self.start = first / first.sum()
+        self.trans = counts / counts.sum(axis=1, keepdims=True)
+        self.prior = np.bincount(y, minlength=k) / len(y)
+        return self
+
+    def _head_proba(self, feat: ChatFeatures) -> np.ndarray:
+        proba = np.zeros((len(feat.chat.messages), len(self.labels)))
+        proba[:, self.head.classes_] = self.head.predict_proba(feat.context_matrix())
+        return proba
+
+    def smooth(self, proba: np.ndarray) -> np.ndarray:
+        if self.transition_weight == 0:
+            return proba
+        likelihood = proba / np.power(self.prior + 1e-9, self.prior_power)
+        trans = np.power(self.trans, self.transition_weight)
+        trans /= trans.sum(axis=1, keepdims=True)
+        start = np.power(self.start, self.transition_weight)
+        return forward_backward(likelihood + 1e-12, start / start.sum(), trans)
+
+    def predict_proba(self, feats: list[ChatFeatures]) -> list[np.ndarray]:
+        return [self.smooth(self._head_proba(f)) for f in feats]
+
+    def predict(self, feats: list[ChatFeatures]) -> list[list[str]]:
+        return [[self.labels[i] for i in p.argmax(axis=1)] for p in self.predict_proba(feats)]

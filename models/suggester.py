@@ -1,0 +1,161 @@
+"""Rank an SOP library's scripts for the rep's next reply.
+
+Candidates come from dense search (the last turns as one e5 query) and BM25;
+a small learned fusion scores each candidate from:
+- similarities of the conversation and of the customer's last words to the
+  script text and to its scenario (relative to the best candidate, since raw
+  e5 cosines sit high and close together),
+- BM25 of both queries (normalised per query),
+- a stage prior: the probability that the next rep reply is at the script's
+  stage, predicted from the conversation and the analyzer's stage of the last
+  message (a price objection wants objection scripts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_predict
+
+from chatcoach.contract import STAGES, Chat, SopScript
+from chatcoach.models.features import message_text
+from chatcoach.models.sop_index import SopIndex
+
+SPEAKER = {"rep": "顾问", "customer": "客户"}
+_PLACEHOLDER = re.compile(r"\{([^{}]{1,12})\}")
+FEATURES = (
+    "ctx_doc", "ctx_doc_rel", "cust_doc", "cust_doc_rel", "cust_scn", "cust_scn_rel", "ctx_scn_rel",
+    "bm25_ctx", "bm25_cust", "dense_rr", "bm25_rr", "stage_prior",
+)
+
+
+def context_query(chat: Chat, turns: int) -> str:
+    return "\n".join(f"{SPEAKER[m.sender]}：{message_text(m)}" for m in chat.messages[-turns:])
+
+
+def customer_query(chat: Chat) -> str:
+    """The customer's latest words (their last burst), or the last message when the rep spoke last."""
+    burst = []
+    for m in reversed(chat.messages):
+        if m.sender != "customer":
+            if burst:
+                break
+            continue
+        burst.append(message_text(m))
+        if len(burst) == 3:
+            break
+    return " ".join(reversed(burst)) or message_text(chat.messages[-1])
+
+
+def fill_placeholders(text: str, chat: Chat) -> str:
+    known = {"客户称呼": chat.customer_name, "客户名": chat.customer_name, "顾问名": chat.rep_name, "顾问": chat.rep_name}
+    return _PLACEHOLDER.sub(lambda m: known.get(m.group(1)) or m.group(0), text)
+
+
+@dataclass
+class Query:
+    context: np.ndarray
+    customer: np.ndarray
+    context_text: str
+    customer_text: str
+    stage_hint: np.ndarray | None
+
+
+class Suggester:
+    def __init__(self, turns: int = 4, candidates: int = 40, seed: int = 0):
+        self.turns = turns
+        self.candidates = candidates
+        self.seed = seed
+        self.stage_head: LogisticRegression | None = None
+        self.fusion: LogisticRegression | None = None
+
+    # ---------------------------------------------------------------- queries
+    def queries(self, encoder, chats: list[Chat], stage_hints: list[np.ndarray]) -> list[Query]:
+        ctx_texts = [context_query(c, self.turns) for c in chats]
+        cust_texts = [customer_query(c) for c in chats]
+        vecs = encoder.encode(ctx_texts + cust_texts, role="query")
+        n = len(chats)
+        return [Query(vecs[i], vecs[n + i], ctx_texts[i], cust_texts[i], stage_hints[i]) for i in range(n)]
+
+    def _stage_input(self, q: Query) -> np.ndarray:
+        return np.concatenate([q.context, q.customer, q.stage_hint])[None, :]
+
+    def next_stage_proba(self, q: Query) -> np.ndarray:
+        if self.stage_head is None:  # untrained: the analyzer's hint, or no preference
+            return q.stage_hint if q.stage_hint is not None else np.full(len(STAGES), 1.0 / len(STAGES))
+        proba = np.zeros(len(STAGES))
+        proba[self.stage_head.classes_] = self.stage_head.predict_proba(self._stage_input(q))[0]
+        return proba
+
+    # --------------------------------------------------------------- features
+    def candidate_features(self, index: SopIndex, q: Query, stage_prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        dense_idx, _ = index.dense_search(q.context, self.candidates)
+        bm_ctx = index.bm25_scores(q.context_text)
+        bm_cust = index.bm25_scores(q.customer_text)
+        bm_idx = np.argsort(-bm_ctx)[: self.candidates // 2]
+        cand = np.array(list(dict.fromkeys([*dense_idx.tolist(), *bm_idx.tolist()])))
+        docs, scns = index.doc_vectors[cand], index.scenario_vectors[cand]
+        ctx_doc, cust_doc = docs @ q.context, docs @ q.customer
+        cust_scn, ctx_scn = scns @ q.customer, scns @ q.context
+        dense_rank = np.argsort(np.argsort(-ctx_doc))
+        bm_rank = np.argsort(np.argsort(-bm_ctx[cand]))
+        norm = lambda s: s / s.max() if s.max() > 0 else s  # noqa: E731
+        stage_prior = self.next_stage_proba(q) if stage_prior is None else stage_prior
+        stage_of = {s: i for i, s in enumerate(STAGES)}
+        X = np.column_stack([
+            ctx_doc, ctx_doc - ctx_doc.max(), cust_doc, cust_doc - cust_doc.max(), cust_scn, cust_scn - cust_scn.max(),
+            ctx_scn - ctx_scn.max(), norm(bm_ctx)[cand], norm(bm_cust)[cand], 1.0 / (1.0 + dense_rank),
+            1.0 / (1.0 + bm_rank), stage_prior[[stage_of[s] for s in index.stages[cand]]],
+        ])
+        return cand, X
+
+    # ---------------------------------------------------------------- ranking
+    def rank(self, index: SopIndex, q: Query, k: int) -> list[tuple[int, float]]:
+        cand, X = self.candidate_features(index, q)
+        if self.fusion is None:  # untrained: dense similarity alone
+            scores = X[:, FEATURES.index("ctx_doc")]
+        else:
+            scores = self.fusion.predict_proba(X)[:, 1]
+        order = np.argsort(-scores)[:k]
+        return [(int(cand[i]), float(scores[i])) for i in order]
+
+    def suggest(self, index: SopIndex, chat: Chat, q: Query, k: int) -> dict:
+        ranked = self.rank(index, q, k)
+        stage = STAGES[int(np.argmax(self.next_stage_proba(q)))]
+        return {
+            "chat_id": chat.chat_id,
+            "stage": stage,
+            "suggestions": [self._suggestion(index.scripts[i], score, chat) for i, score in ranked],
+        }
+
+    @staticmethod
+    def _suggestion(script: SopScript, score: float, chat: Chat) -> dict:
+        return {"sop_id": script.id, "score": round(score, 4), "text": fill_placeholders(script.text, chat),
+                "stage": script.stage, "scenario": script.scenario}
+
+    # --------------------------------------------------------------- training
+    def fit(self, indexes: list[SopIndex], queries: list[Query], gold: list[set[str]]) -> "Suggester":
+        """Learn the next-stage head and the fusion from training cases (each with its own library)."""
+        stage_of = {s: i for i, s in enumerate(STAGES)}
+        X_stage, y_stage = [], []
+        for index, q, g in zip(indexes, queries, gold):
+            script = next(s for s in index.scripts if s.id in g)
+            X_stage.append(self._stage_input(q)[0])
+            y_stage.append(stage_of[script.stage])
+        X_stage, y_stage = np.array(X_stage), np.array(y_stage)
+        head = LogisticRegression(C=1.0, max_iter=3000, random_state=self.seed)
+        # the fusion learns how far to trust the stage prior from out-of-fold predictions, not memorised ones
+        oof = np.zeros((len(y_stage), len(STAGES)))
+        oof[:, np.unique(y_stage)] = cross_val_predict(head, X_stage, y_stage, cv=5, method="predict_proba")
+        self.stage_head = head.fit(X_stage, y_stage)
+        rows, labels = [], []
+        for index, q, g, prior in zip(indexes, queries, gold, oof):
+            cand, X = self.candidate_features(index, q, stage_prior=prior)
+            rows.append(X)
+            labels.append(np.array([index.ids[i] in g for i in cand]))
+        self.fusion = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=self.seed)
+        self.fusion.fit(np.vstack(rows), np.concatenate(labels))
+        return self

@@ -1,0 +1,72 @@
+"""Company rules: disguised side orders fire, official channels do not, edits load without restart."""
+
+import os
+import time
+
+import pytest
+
+from chatcoach.config import get_settings
+from chatcoach.contract import Message
+from chatcoach.models.rules import HotRules, RuleSet
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return RuleSet.from_file(get_settings().rules_path)
+
+
+def flags(rules, text, sender="rep", type="text"):
+    return {h.rule.flag for h in rules.match(Message(id="m", sender=sender, text=text, type=type))}
+
+
+@pytest.mark.parametrize("text", [
+    "加我小号吧，那边便宜", "V我，私下给你便宜点", "vx: mei_beauty88 加这个", "直接转我个人微信就行",
+    "扫一下我的收款码", "去我朋友的店拍，便宜三十", "不走公司系统，给您省点", "货到付款给我就行",
+])
+def test_disguised_side_orders_fire(rules, text):
+    assert "side_order" in flags(rules, text)
+
+
+@pytest.mark.parametrize("text", [
+    "请在官方小程序下单哦", "点官方商城链接付款就可以", "地址发我一下，今天给您发货", "这个价格是公司统一的活动价",
+])
+def test_official_channels_do_not_fire(rules, text):
+    assert "side_order" not in flags(rules, text)
+
+
+def test_role_scope_and_evidence(rules):
+    msg = Message(id="m", sender="customer", text="再不退款我就去12315投诉你们")
+    hits = rules.match(msg)
+    assert {h.rule.flag for h in hits} == {"complaint"}
+    hit = hits[0]
+    assert msg.text[hit.start:hit.end] == hit.text
+    assert flags(rules, "再不退款我就去12315投诉你们", sender="rep") == set()
+    assert "complaint" not in flags(rules, "放心，我不会投诉的", sender="customer")
+
+
+def test_message_type_and_links():
+    rules = RuleSet.from_dict({"official_domains": ["shop.example.com"], "rules": [
+        {"id": "t", "flag": "side_order", "role": "rep", "types": ["transfer"]},
+        {"id": "l", "flag": "side_order", "role": "rep", "unofficial_links": True},
+    ]})
+    assert flags(rules, "[转账] ¥50", type="transfer") == {"side_order"}
+    assert flags(rules, "下单链接 https://shop.example.com/p/1", type="link") == set()
+    assert flags(rules, "这家便宜 https://weidian.com/x?id=2", type="link") == {"side_order"}
+
+
+def test_bad_rule_files_are_named():
+    with pytest.raises(ValueError, match="rule r1"):
+        RuleSet.from_dict({"rules": [{"id": "r1", "flag": "rudeness"}]})
+    with pytest.raises(ValueError, match="rule r2: bad regex"):
+        RuleSet.from_dict({"rules": [{"id": "r2", "flag": "insult", "patterns": ["(unclosed"]}]})
+
+
+def test_hot_reload(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules: []\n", encoding="utf-8")
+    hot = HotRules(path)
+    assert flags(hot.current(), "你这穷鬼") == set()
+    path.write_text("rules:\n  - {id: poor, flag: insult, role: rep, keywords: [穷鬼]}\n", encoding="utf-8")
+    later = time.time() + 5
+    os.utime(path, (later, later))  # a new mtime even on coarse-grained filesystems
+    assert flags(hot.current(), "你这穷鬼") == {"insult"}

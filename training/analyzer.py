@@ -1,0 +1,90 @@
+"""Train the analyzer heads on the train split, choose hyper-parameters and flag thresholds on dev.
+
+Test and unseen-industry chats are never read here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from chatcoach.contract import FLAGS, STAGES
+from chatcoach.evaluation.metrics import pick_threshold, stage_scores
+from chatcoach.models.features import ChatFeatures
+from chatcoach.models.flags import ROLE, FlagDetector
+from chatcoach.models.funnel import FunnelClassifier
+from chatcoach.models.rules import RuleSet
+from chatcoach.models.stage import StageTagger
+from chatcoach.pipeline import Analyzer
+
+log = logging.getLogger(__name__)
+
+STAGE_GRID = {"C": (0.5, 2.0, 8.0), "transition_weight": (0.0, 0.5, 1.0)}
+PRECISION_FLOOR = {"insult": 0.95, "side_order": 0.95}
+
+
+def _stages(feats):
+    return [[m.stage for m in f.chat.messages] for f in feats]
+
+
+def _flat(seqs):
+    return [x for s in seqs for x in s]
+
+
+def fit_stage(train: list[ChatFeatures], dev: list[ChatFeatures], seed: int) -> tuple[StageTagger, dict]:
+    results = {}
+    best = None
+    for C in STAGE_GRID["C"]:
+        tagger = StageTagger(C=C, seed=seed).fit(train, _stages(train))
+        for w in STAGE_GRID["transition_weight"]:
+            tagger.transition_weight = w
+            f1 = stage_scores(_flat(_stages(dev)), _flat(tagger.predict(dev)))["macro_f1"]
+            results[f"C={C},w={w}"] = round(f1, 4)
+            log.info("stage C=%s transition_weight=%s dev macro-F1 %.4f", C, w, f1)
+            if best is None or f1 > best[0]:
+                best = (f1, C, w)
+    _, C, w = best
+    tagger = StageTagger(C=C, transition_weight=w, seed=seed).fit(train, _stages(train))
+    return tagger, {"grid_dev_macro_f1": results, "chosen": {"C": C, "transition_weight": w}}
+
+
+def out_of_fold_stage_probas(train: list[ChatFeatures], tagger: StageTagger, folds: int = 5) -> list[np.ndarray]:
+    """Stage posteriors for training chats from models that did not see them (the funnel head trains on these)."""
+    out: list[np.ndarray | None] = [None] * len(train)
+    groups = np.arange(len(train))
+    for fit_idx, hold_idx in GroupKFold(n_splits=folds).split(groups, groups=groups):
+        fold = StageTagger(C=tagger.C, transition_weight=tagger.transition_weight, seed=tagger.seed)
+        fold.fit([train[i] for i in fit_idx], _stages([train[i] for i in fit_idx]))
+        for i, p in zip(hold_idx, fold.predict_proba([train[i] for i in hold_idx])):
+            out[i] = p
+    return out
+
+
+def fit_flags(train, dev, rules: RuleSet, seed: int) -> tuple[FlagDetector, dict, dict]:
+    detector = FlagDetector(seed=seed).fit(train, [[m.flags or [] for m in f.chat.messages] for f in train])
+    thresholds, report = {}, {}
+    dev_scores = np.vstack(detector.predict_proba(dev))
+    messages = [m for f in dev for m in f.chat.messages]
+    for j, flag in enumerate(FLAGS):
+        scope = np.array([m.sender == ROLE[flag] for m in messages])
+        gold = np.array([flag in (m.flags or []) for m in messages])[scope]
+        # a rule hit always raises the flag in the pipeline, so it counts as certain here
+        rule_hit = np.array([any(h.rule.flag == flag for h in rules.match(m)) for m, s in zip(messages, scope) if s])
+        combined = np.where(rule_hit, 1.0, dev_scores[scope, j])
+        thresholds[flag] = pick_threshold(gold, combined, PRECISION_FLOOR.get(flag))
+        report[flag] = {"threshold": round(thresholds[flag], 4), "dev_positives": int(gold.sum())}
+    return detector, thresholds, report
+
+
+def train_analyzer(train: list[ChatFeatures], dev: list[ChatFeatures], rules: RuleSet, seed: int = 0) -> tuple[Analyzer, dict]:
+    log.info("stage tagger: grid search on dev")
+    stage, stage_report = fit_stage(train, dev, seed)
+    log.info("funnel classifier: out-of-fold stage posteriors")
+    oof = out_of_fold_stage_probas(train, stage)
+    funnel = FunnelClassifier(seed=seed).fit(train, oof, [f.chat.funnel for f in train])
+    log.info("flag detectors: calibrated heads, thresholds on dev")
+    flags, thresholds, flag_report = fit_flags(train, dev, rules, seed)
+    analyzer = Analyzer(stage=stage, funnel=funnel, flags=flags, thresholds=thresholds)
+    return analyzer, {"stage": stage_report, "flags": flag_report, "labels": {"stages": STAGES}}
