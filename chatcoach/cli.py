@@ -200,6 +200,83 @@ def evaluate(
         typer.echo(f"suggestion report: {write_suggest(pipeline, out_dir)}")
 
 
+@app.command()
+def demo() -> None:
+    """Analyse the bundled demo chats and print a readable summary (the README's first command)."""
+    from chatcoach.demo import run_demo
+
+    typer.echo(run_demo(_pipeline()))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (each loads the models).")] = 1,
+) -> None:
+    """Serve the API (OpenAPI at /docs) on the configured database (CHATCOACH_DATABASE_URL)."""
+    import uvicorn
+
+    from chatcoach.config import get_settings
+
+    typer.echo(f"ChatCoach API on http://{host}:{port}  (docs: /docs, database: {get_settings().database_url})")
+    uvicorn.run("chatcoach.serving.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _database():
+    from chatcoach.config import get_settings
+    from chatcoach.serving.db import Database, migrate
+
+    url = get_settings().database_url
+    migrate(url)
+    return Database(url)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="rep, qa, trainer or admin.")],
+    rep_id: Annotated[Optional[str], typer.Option(help="For rep keys: the rep whose chats it sees.")] = None,
+    team: Annotated[Optional[str], typer.Option(help="For qa / trainer keys: the team they see (default: all).")] = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from chatcoach.serving.keys import create_key
+
+    try:
+        with _database().session() as session:
+            new = create_key(session, role, name=name, rep_id=rep_id, team=team)
+            typer.echo(f"id {new.row.id} role {new.row.role}: {new.secret}")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Keys with their role, scope and status (never the secret)."""
+    from chatcoach.serving.keys import list_keys
+
+    with _database().session() as session:
+        for k in list_keys(session):
+            status = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+            typer.echo(f"{k.id:>4}  {k.prefix}…  {k.role:<8} rep={k.rep_id or '-'} team={k.team or '-'}  {status}  {k.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see keys list).")]) -> None:
+    """Revoke a key; requests with it get 401 from then on."""
+    from chatcoach.serving.keys import revoke_key
+
+    with _database().session() as session:
+        if not revoke_key(session, key_id):
+            _err(f"no active key {key_id}")
+            raise typer.Exit(1)
+    typer.echo(f"revoked key {key_id}")
+
+
 corpus_app = typer.Typer(help="Build and check labeled_chats/.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     # Company rules layered over the models (keywords, regexes, exclusions); hot-reloaded.
     rules_path: Path = REPO_ROOT / "models" / "rules" / "default.yaml"
     database_url: str = f"sqlite:///{REPO_ROOT / 'chatcoach.db'}"
+    max_body_bytes: int = 20 * 1024 * 1024
     encode_batch_size: int = 64
     torch_threads: int = 0  # 0 = let torch decide
 

@@ -1,0 +1,68 @@
+"""The FastAPI application: one Pipeline, one Database, thin routers."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chatcoach import __version__
+from chatcoach.config import Settings, get_settings
+from chatcoach.serving.db import Database, migrate
+from chatcoach.serving.routes import analysis, chats, health, sop
+
+
+def _error(status: int, detail) -> JSONResponse:
+    body = detail if isinstance(detail, dict) else {"message": detail}
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def create_app(settings: Settings | None = None, pipeline=None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="ChatCoach API", version=__version__,
+                  description="Funnel stages, QA flags and SOP reply suggestions for private-domain sales chats.")
+    migrate(settings.database_url)
+    app.state.db = Database(settings.database_url)
+    app.state.settings = settings
+    if pipeline is None:
+        from chatcoach.pipeline import Pipeline
+
+        pipeline = Pipeline.load(settings)
+    app.state.pipeline = pipeline
+    registry = CollectorRegistry()
+    app.state.registry = registry
+    requests = Counter("chatcoach_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
+    latency = Histogram("chatcoach_request_seconds", "HTTP request latency", ["route"], registry=registry)
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return _error(413, f"request body over {settings.max_body_bytes} bytes")
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(request.method, path, response.status_code).inc()
+        latency.labels(path).observe(time.perf_counter() - start)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request, exc: StarletteHTTPException):
+        response = _error(exc.status_code, exc.detail)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request, exc: RequestValidationError):
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return _error(422, {"message": "the request does not match the API", "errors": errors})
+
+    for module in (health, analysis, chats, sop):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,100 @@
+"""The shipped pipeline on real chats: contract §7 shape, role scope, evidence, bad chats in place."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from chatcoach.cli import app
+from chatcoach.contract import FLAGS, FUNNELS, REP_FLAGS, STAGES, Chat
+from chatcoach.jsonl import read_sop
+
+
+@pytest.fixture(scope="module")
+def pipeline(encoder):
+    from chatcoach.pipeline import Pipeline
+
+    return Pipeline.load(encoder=encoder)
+
+
+def make_chat(chat_id, turns, **extra):
+    return Chat.model_validate({"chat_id": chat_id, **extra, "messages": [
+        {"id": f"m{i + 1}", "sender": s, "text": t, **({"type": ty} if ty else {})} for i, (s, t, ty) in enumerate(turns)]})
+
+
+SIDE_ORDER_CHAT = make_chat("t-side", [
+    ("rep", "您好，我是美美，您的护肤顾问[愉快]", None),
+    ("customer", "这个精华多少钱", None),
+    ("rep", "活动价399，买二送一", None),
+    ("customer", "有点贵啊", None),
+    ("rep", "商城贵，你加我小号直接转我，给你算299", None),
+])
+
+
+def test_analysis_has_the_contract_shape(pipeline):
+    [result] = pipeline.analyze([SIDE_ORDER_CHAT])
+    assert result["chat_id"] == "t-side"
+    assert result["funnel"] in FUNNELS and set(result["funnel_scores"]) == set(FUNNELS)
+    assert abs(sum(result["funnel_scores"].values()) - 1) < 1e-3
+    assert [m["id"] for m in result["messages"]] == [m.id for m in SIDE_ORDER_CHAT.messages]
+    for m in result["messages"]:
+        assert m["stage"] in STAGES and m["stage"] == max(m["stage_scores"], key=m["stage_scores"].get)
+        assert set(m["flag_scores"]) == set(FLAGS) and all(0 <= v <= 1 for v in m["flag_scores"].values())
+        assert set(m["flags"]) == {e["flag"] for e in m["evidence"]}
+
+
+def test_side_order_is_flagged_with_its_span(pipeline):
+    [result] = pipeline.analyze([SIDE_ORDER_CHAT])
+    last = result["messages"][-1]
+    assert "side_order" in last["flags"]
+    ev = next(e for e in last["evidence"] if e["flag"] == "side_order")
+    text = SIDE_ORDER_CHAT.messages[-1].text
+    assert text[ev["start"]:ev["end"]] == ev["text"] and ev["source"] in ("rule", "model")
+    assert result["messages"][1]["stage"] == "quote"
+
+
+def test_role_scope(pipeline):
+    chat = make_chat("t-scope", [("customer", "你们这帮骗子，我要去12315投诉，再加我小号也没用", None)])
+    [result] = pipeline.analyze([chat])
+    msg = result["messages"][0]
+    assert not set(msg["flags"]) & REP_FLAGS
+    assert all(msg["flag_scores"][f] == 0 for f in REP_FLAGS)
+    assert "complaint" in msg["flags"]
+
+
+def test_silent_chat_is_silent(pipeline):
+    chat = make_chat("t-silent", [("rep", "您好，通过了您的好友验证，我是小李", None),
+                                  ("rep", "双十一活动开始啦，全场八折", None)])
+    [result] = pipeline.analyze([chat])
+    assert result["funnel"] == "silent" and result["funnel_scores"]["silent"] == 1.0
+
+
+def test_cli_analyze_keeps_order_and_reports_bad_chats(tmp_path):
+    good = SIDE_ORDER_CHAT.model_dump(mode="json", exclude_none=True)
+    bad = {"chat_id": "t-bad", "messages": [{"id": "m1", "sender": "robot", "text": "hi"}]}
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [good, bad, {**good, "chat_id": "t-2"}]) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["analyze", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["chat_id"] for r in rows] == ["t-side", "t-bad", "t-2"]
+    assert "messages[0].sender" in rows[1]["error"] and "funnel" not in rows[1]
+    assert rows[0]["messages"] == rows[2]["messages"]
+
+
+def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline):
+    from chatcoach.config import get_settings
+
+    sop_dir = get_settings().labeled_chats_dir / "sop"
+    library = read_sop(next(iter(sorted(sop_dir.glob("*.jsonl")))))
+    chat = make_chat("t-sug", [("rep", "您好，我是小美", None), ("customer", "太贵了，别家便宜多了", None)],
+                     customer_name="王姐", rep_name="小美")
+    [result] = pipeline.suggest([chat], library, k=5)
+    assert len(result["suggestions"]) == 5
+    scores = [s["score"] for s in result["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+    assert result["suggestions"][0]["stage"] in ("objection", "quote")
+    ids = {s.id for s in library}
+    assert all(s["sop_id"] in ids for s in result["suggestions"])
+    assert all("{客户称呼}" not in s["text"] for s in result["suggestions"])
