@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_predict
+from sklearn.model_selection import KFold, cross_val_predict
 
 from chatcoach.contract import STAGES, Chat, SopScript
 from chatcoach.models.features import message_text
@@ -149,7 +149,8 @@ class Suggester:
         head = LogisticRegression(C=1.0, max_iter=3000, random_state=self.seed)
         # the fusion learns how far to trust the stage prior from out-of-fold predictions, not memorised ones
         oof = np.zeros((len(y_stage), len(STAGES)))
-        oof[:, np.unique(y_stage)] = cross_val_predict(head, X_stage, y_stage, cv=5, method="predict_proba")
+        oof[:, np.unique(y_stage)] = cross_val_predict(
+            head, X_stage, y_stage, cv=KFold(min(5, len(y_stage)), shuffle=True, random_state=self.seed), method="predict_proba")
         self.stage_head = head.fit(X_stage, y_stage)
         rows, labels = [], []
         for index, q, g, prior in zip(indexes, queries, gold, oof):

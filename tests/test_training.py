@@ -1,0 +1,50 @@
+"""Training end to end on a tiny real corpus: corpus build → train → artifacts → analyze / suggest."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chatcoach.config import Settings
+from chatcoach.corpus.build import build
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="module")
+def mini_settings(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(MINI, root, dirs_exist_ok=True)
+    (root / "splits.json").write_text(json.dumps({
+        "seed": 0, "unseen_industries": ["tea"],
+        "train": ["mini-001", "mini-002", "mini-003", "mini-005"], "dev": ["mini-004", "mini-001"], "test": ["mini-004"],
+        "unseen": [f"mtea-00{i}" for i in range(1, 6)],
+    }))
+    summary = build(root)
+    assert summary["chats"] == 10 and summary["cases"]["train"] > 0
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    rules = Path(__file__).parent.parent / "models" / "rules" / "default.yaml"
+    return Settings(labeled_chats_dir=root, artifacts_dir=artifacts, rules_path=rules)
+
+
+def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, encoder):
+    from chatcoach.pipeline import Pipeline
+    from chatcoach.training.datasets import Corpus
+    from chatcoach.training.train import train_all
+
+    manifest = train_all(mini_settings, encoder=encoder)
+    assert manifest["train_chats"] == 4 and set(manifest["thresholds"]) == {"insult", "side_order", "false_promise", "privacy", "complaint"}
+    assert (mini_settings.artifacts_dir / "manifest.json").exists()
+    pipeline = Pipeline.load(mini_settings, encoder=encoder)
+    corpus = Corpus.load(mini_settings.labeled_chats_dir)
+    chats = corpus.split("unseen")
+    results = pipeline.analyze(chats)
+    assert [r["chat_id"] for r in results] == [c.chat_id for c in chats]
+    silent = next(r for r, c in zip(results, chats) if c.funnel == "silent")
+    assert silent["funnel"] == "silent"
+    [suggested] = pipeline.suggest(corpus.cases("unseen")[:1], corpus.sop_library("tea"), k=3)
+    assert len(suggested["suggestions"]) == 3
+
+    again = train_all(mini_settings, encoder=encoder)
+    assert again["thresholds"] == manifest["thresholds"] and again["dev"] == manifest["dev"]  # seeded: same result
