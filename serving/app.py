@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chatcoach import __version__
 from chatcoach.config import Settings, get_settings
 from chatcoach.serving.db import Database, migrate
-from chatcoach.serving.routes import analysis, chats, health, sop
+from chatcoach.serving.routes import analysis, chats, health, ingest, sop
 
 
 def _error(status: int, detail) -> JSONResponse:
@@ -63,6 +63,6 @@ def create_app(settings: Settings | None = None, pipeline=None) -> FastAPI:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return _error(422, {"message": "the request does not match the API", "errors": errors})
 
-    for module in (health, analysis, chats, sop):
+    for module in (health, analysis, chats, sop, ingest):
         app.include_router(module.router)
     return app
