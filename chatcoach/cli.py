@@ -201,11 +201,35 @@ def evaluate(
 
 
 @app.command()
-def demo() -> None:
-    """Analyse the bundled demo chats and print a readable summary (the README's first command)."""
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Then serve the API on a demo SQLite database.")] = True,
+    port: Annotated[int, typer.Option(help="Port for the demo service.")] = 8000,
+) -> None:
+    """Analyse the bundled demo chats, print a summary, then serve them with demo keys (the README's first command)."""
     from chatcoach.demo import run_demo
 
-    typer.echo(run_demo(_pipeline()))
+    pipeline = _pipeline()
+    typer.echo(run_demo(pipeline))
+    if not serve_after:
+        return
+    import uvicorn
+
+    from chatcoach.config import get_settings
+    from chatcoach.serving.app import create_app
+    from chatcoach.serving.demo import seed
+
+    db_path = get_settings().cache_dir / "demo.db"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)  # a fresh demo each run: keys are shown once
+    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{db_path}"})
+    api = create_app(settings, pipeline=pipeline)
+    keys = seed(api.state.db, pipeline)
+    typer.echo(f"\nChatCoach API with demo data: http://127.0.0.1:{port}  (OpenAPI: /docs)")
+    for role, key in keys.items():
+        typer.echo(f"  {role:<16} {key}")
+    typer.echo(f"\ntry: curl -s -H 'Authorization: Bearer {keys['admin']}' http://127.0.0.1:{port}/v1/chats | head -c 600\n")
+    uvicorn.run(api, host="127.0.0.1", port=port, log_level="warning")
 
 
 @app.command()

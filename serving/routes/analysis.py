@@ -21,7 +21,7 @@ class ChatsIn(BaseModel):
 
 
 class SuggestIn(ChatsIn):
-    library_id: int | None = Field(None, description="An SOP library version; default: the one active for your team.")
+    library_id: int | None = Field(None, ge=1, le=2**31 - 1, description="An SOP library version; default: the one active for your team.")
     k: int = Field(5, ge=1, le=20)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -15,6 +17,7 @@ from chatcoach.serving.deps import AnyCaller, Curator, SessionDep
 from chatcoach.serving.tables import SopLibrary
 
 router = APIRouter(prefix="/v1/sop-libraries", tags=["sop libraries"])
+LibraryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A library version's id")]
 
 
 class ActivateIn(BaseModel):
@@ -50,7 +53,7 @@ def list_libraries(caller: AnyCaller, session: SessionDep) -> dict:
 
 
 @router.get("/{library_id}", summary="One library version with its scripts")
-def get_library(library_id: int, caller: AnyCaller, session: SessionDep) -> dict:
+def get_library(library_id: LibraryId, caller: AnyCaller, session: SessionDep) -> dict:
     row = session.get(SopLibrary, library_id)
     if row is None:
         raise HTTPException(404, f"no SOP library {library_id}")
@@ -58,7 +61,7 @@ def get_library(library_id: int, caller: AnyCaller, session: SessionDep) -> dict
 
 
 @router.post("/{library_id}/activate", summary="Make this version the one a team's suggestions use")
-def activate(library_id: int, body: ActivateIn, caller: Curator, session: SessionDep) -> dict:
+def activate(library_id: LibraryId, body: ActivateIn, caller: Curator, session: SessionDep) -> dict:
     row = session.get(SopLibrary, library_id)
     if row is None:
         raise HTTPException(404, f"no SOP library {library_id}")
