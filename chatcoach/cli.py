@@ -183,7 +183,7 @@ def train(
 @app.command("eval")
 def evaluate(
     out_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("eval/reports"),
-    part: Annotated[str, typer.Option(help="analyzer, suggest or all.")] = "all",
+    part: Annotated[str, typer.Option(help="analyzer, suggest, external or all.")] = "all",
 ) -> None:
     """Quality reports on the test and unseen-industry splits, with baselines (Markdown + JSON + PNG)."""
     import logging
@@ -198,6 +198,10 @@ def evaluate(
         from chatcoach.evaluation.suggest_report import write_report as write_suggest
 
         typer.echo(f"suggestion report: {write_suggest(pipeline, out_dir)}")
+    if part in ("external", "all"):
+        from chatcoach.evaluation.external_report import write_report as write_external
+
+        typer.echo(f"external checks: {write_external(pipeline, out_dir)}")
 
 
 @app.command()

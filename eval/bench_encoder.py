@@ -20,8 +20,18 @@ from chatcoach.training.datasets import Corpus
 
 
 def sample_texts(n: int) -> list[str]:
-    corpus = Corpus.load()
-    texts = list(dict.fromkeys(m.text for c in corpus.chats.values() for m in c.messages if m.text.strip()))
+    """Chat messages from labeled_chats/; LCQMC questions (real, public) when the corpus is not built."""
+    try:
+        corpus = Corpus.load()
+        texts = list(dict.fromkeys(m.text for c in corpus.chats.values() for m in c.messages if m.text.strip()))
+    except FileNotFoundError:
+        texts = []
+    if len(texts) < n:
+        from chatcoach.evaluation.external_report import EXTERNAL
+
+        with open(EXTERNAL / "lcqmc" / "LCQMC.test.sample5000.tsv", encoding="utf-8") as fh:
+            texts += [line.split("\t")[0] for line in fh]
+        texts = list(dict.fromkeys(texts))
     rng = np.random.default_rng(0)
     return [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)]
 
@@ -69,7 +79,7 @@ def main() -> None:
             reference, base = vectors, rate
         cos = (vectors * reference).sum(axis=1)
         rows.append((name, rate, rate / base, cos.mean(), cos.min()))
-    print(f"\n{len(texts)} distinct chat messages, batch {args.batch_size}, torch threads {torch.get_num_threads()}\n")
+    print(f"\n{len(texts)} distinct texts, batch {args.batch_size}, torch threads {torch.get_num_threads()}\n")
     print("| variant | sentences/s | × fp32 | cosine to fp32 (mean) | (min) |")
     print("|---|---|---|---|---|")
     for name, rate, ratio, mean, low in rows:
