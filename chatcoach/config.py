@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{REPO_ROOT / 'chatcoach.db'}"
     max_body_bytes: int = 20 * 1024 * 1024
     encode_batch_size: int = 64
+    # auto = bfloat16 on CPUs with native bf16 (AVX512-BF16 / AMX), float32 elsewhere (eval/bench_encoder.py)
+    encoder_dtype: str = "auto"
     torch_threads: int = 0  # 0 = let torch decide
 
     @property

@@ -58,7 +58,7 @@ def main() -> None:
 
     variants = {"fp32 (sentence-transformers)": st_encode(model)}
     int8 = copy.deepcopy(model)
-    int8[0].auto_model = torch.ao.quantization.quantize_dynamic(int8[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8)
+    torch.ao.quantization.quantize_dynamic(int8[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
     variants["dynamic int8 (torch)"] = st_encode(int8)
     bf16 = copy.deepcopy(model)
     bf16[0].auto_model.to(torch.bfloat16)
