@@ -305,6 +305,133 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see ke
     typer.echo(f"revoked key {key_id}")
 
 
+@app.command()
+def audit(
+    target: Annotated[str, typer.Argument(help="A chats JSONL file, `all`, or a date range FROM..TO (YYYY-MM-DD, either side may be empty).")],
+    rep_id: Annotated[Optional[list[str]], typer.Option("--rep-id", help="Only these reps (repeatable).")] = None,
+    team: Annotated[Optional[str], typer.Option(help="The team uploaded chats belong to.")] = None,
+    partitions: Annotated[int, typer.Option(help="Split the job for that many workers.")] = 1,
+    wait: Annotated[bool, typer.Option(help="Work the job here with a progress bar (else leave it to `chatcoach worker`).")] = True,
+) -> None:
+    """Audit stored chats (or a file, stored first) into the database: analyses, review queue, alerts."""
+    from datetime import datetime, time as dtime
+
+    from tqdm import tqdm
+
+    from chatcoach.jsonl import read_chats
+    from chatcoach.serving import audits, store
+
+    db = _database()
+    path = Path(target)
+    with db.session() as session:
+        if path.exists():
+            records = read_chats(path)
+            for r in records:
+                if not r.ok:
+                    _err(f"{path}:{r.line}: {r.error}")
+                else:
+                    store.save_chat(session, r.item, None, team=team)
+            chat_ids = [r.item.chat_id for r in records if r.ok]
+            filters = {"file": str(path), "rejected": sum(not r.ok for r in records)}
+        else:
+            since = until = None
+            if target != "all":
+                if ".." not in target:
+                    raise typer.BadParameter(f"{target!r} is neither a file, `all`, nor a range FROM..TO")
+                start, end = target.split("..", 1)
+                try:
+                    since = datetime.fromisoformat(start) if start else None
+                    until = datetime.combine(datetime.fromisoformat(end).date(), dtime.max) if end else None
+                except ValueError as exc:
+                    raise typer.BadParameter(f"bad date in {target!r}: {exc}")
+            chat_ids = audits.select_chats(session, None, since, until, rep_id)
+            filters = {"range": target, "rep_ids": rep_id}
+        job = audits.create_job(session, chat_ids, filters, team=team, partitions=partitions)
+        job_id = job.id
+    _err(f"audit {job_id}: {len(chat_ids)} chats")
+    if not wait:
+        typer.echo(job_id)
+        return
+    from chatcoach.config import get_settings
+
+    settings = get_settings()
+    worker = audits.AuditWorker(db, _pipeline(), batch_size=settings.audit_batch_size, console_url=settings.public_url)
+    bar = tqdm(total=len(chat_ids), desc="audit", unit="chat", file=sys.stderr)
+
+    def progress(job):
+        bar.n = job.done
+        bar.set_postfix(messages=job.messages)
+        bar.refresh()
+
+    worker.work(job_id, progress=progress)
+    bar.close()
+    with db.session() as session:
+        result = {**audits.status(session.get(audits.AuditJob, job_id)), "summary": audits.summary(session, job_id)}
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    if result["status"] != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    partition: Annotated[Optional[str], typer.Option(help="Work one partition only, as INDEX/COUNT (e.g. 0/4).")] = None,
+    until_idle: Annotated[bool, typer.Option(help="Exit when no audit is left instead of waiting for more.")] = False,
+) -> None:
+    """Work queued audits and alert deliveries from the database (resumes any audit a killed worker left)."""
+    import signal
+    import threading
+
+    from chatcoach.config import get_settings
+    from chatcoach.serving.alerts import dispatch
+    from chatcoach.serving.audits import AuditWorker
+
+    part = None
+    if partition:
+        try:
+            index, count = (int(x) for x in partition.split("/"))
+            assert 0 <= index < count
+        except (ValueError, AssertionError):
+            raise typer.BadParameter("--partition is INDEX/COUNT with 0 <= INDEX < COUNT")
+        part = (index, count)
+    settings = get_settings()
+    db = _database()
+    audit_worker = AuditWorker(db, _pipeline(), batch_size=settings.audit_batch_size, partition=part,
+                               console_url=settings.public_url)
+    _err(f"worker {audit_worker.name} on {settings.database_url}" + (f", partition {partition}" if part else ""))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if until_idle:
+        while (job_id := audit_worker.next_job()) is not None and not stop.is_set():
+            audit_worker.work(job_id, stop=stop)
+        dispatch(db)
+        return
+    try:
+        audit_worker.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command("export-feedback")
+def export_feedback(
+    out: Annotated[Optional[Path], typer.Option(help="Folder to write chats.jsonl and cases.jsonl (default: labeled_chats/feedback).")] = None,
+) -> None:
+    """Write reviewed flags and suggestion feedback as contract JSONL (`source: feedback`) for `chatcoach train`."""
+    from chatcoach.config import get_settings
+    from chatcoach.jsonl import write_jsonl
+    from chatcoach.serving.feedback import feedback_cases, feedback_chats
+
+    out = out or get_settings().labeled_chats_dir / "feedback"
+    out.mkdir(parents=True, exist_ok=True)
+    with _database().session() as session:
+        chats = feedback_chats(session)
+        cases, missing = feedback_cases(session)
+    write_jsonl(out / "chats.jsonl", chats)
+    write_jsonl(out / "cases.jsonl", cases)
+    typer.echo(f"{len(chats)} reviewed chats → {out / 'chats.jsonl'}; {len(cases)} suggestion cases → {out / 'cases.jsonl'}")
+    if missing:
+        _err(f"{missing} accepted suggestions were on chats that are not stored (stateless /v1/suggest): not exported")
+
+
 corpus_app = typer.Typer(help="Build and check labeled_chats/.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
@@ -324,9 +451,7 @@ def corpus_build(
     except AuthoringError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1)
-    typer.echo(f"{summary['chats']} chats; suggestion cases per split: {summary['cases']}")
-    if summary["unsplit"]:
-        _err(f"warning: {len(summary['unsplit'])} chats are in no split (run with --resplit): {summary['unsplit'][:5]}")
+    typer.echo(f"{summary['chats']} chats; chats per split: {summary['splits']}; suggestion cases per split: {summary['cases']}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

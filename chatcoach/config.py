@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     # auto = bfloat16 on CPUs with native bf16 (AVX512-BF16 / AMX), float32 elsewhere (eval/bench_encoder.py)
     encoder_dtype: str = "auto"
     torch_threads: int = 0  # 0 = let torch decide
+    # Where people open the console; alert messages link here.
+    public_url: str = "http://127.0.0.1:8000"
+    # Audit jobs and alert deliveries are worked by a thread in the API process unless a
+    # separate `chatcoach worker` does it (set false then).
+    inprocess_worker: bool = True
+    audit_batch_size: int = 16
+    # Daily reports: the company's time zone and working hours for the reply-time SLA.
+    report_timezone: str = "Asia/Shanghai"
+    working_hours: tuple[int, int] = (9, 21)
+    reply_sla_seconds: int = 300
 
     @property
     def encoder_dir(self) -> Path:

@@ -16,6 +16,7 @@ FUNNELS = ("silent", "engaged", "quoted", "won", "repeat")
 FLAGS = ("insult", "side_order", "false_promise", "privacy", "complaint")
 REP_FLAGS = frozenset({"insult", "side_order", "false_promise", "privacy"})
 CUSTOMER_FLAGS = frozenset({"complaint"})
+ROLE = {f: ("rep" if f in REP_FLAGS else "customer") for f in FLAGS}  # who a flag may be raised on
 MESSAGE_TYPES = ("text", "image", "voice", "video", "file", "link", "transfer", "other")
 SOURCES = ("authored", "augmented", "public", "feedback")
 

@@ -18,7 +18,8 @@ from chatcoach.config import Settings, get_settings
 from chatcoach.contract import FLAGS, FUNNELS, STAGES, Chat, SopScript
 from chatcoach.jsonl import Record
 from chatcoach.models.features import ChatFeatures, featurise
-from chatcoach.models.flags import ROLE, FlagDetector
+from chatcoach.contract import ROLE
+from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
 from chatcoach.models.rules import HotRules, RuleSet
 from chatcoach.models.sop_index import SopIndex, library_hash

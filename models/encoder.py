@@ -8,6 +8,7 @@ prompts, so callers name the role, never the string.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -55,12 +56,14 @@ class Encoder:
         # Repeated texts are common (a chat re-analysed as it grows, a library re-indexed).
         self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def encode(self, texts: list[str], role: str = "query", progress: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text (role: 'query' or 'passage')."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        missing = list(dict.fromkeys(t for t in texts if (role, t) not in self._cache))
-        fresh: dict[str, np.ndarray] = {}
+        with self._lock:  # the API's request threads and its audit worker share one encoder
+            known = {t: self._cache[(role, t)] for t in texts if (role, t) in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
             vectors = self.model.encode(
                 missing, prompt_name=role, batch_size=self.batch_size, normalize_embeddings=True,
@@ -68,10 +71,11 @@ class Encoder:
             )
             vectors = np.asarray(vectors, dtype=np.float32)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)  # exact unit length after bf16
-            fresh = dict(zip(missing, vectors))
-            self._cache.update(((role, t), v) for t, v in fresh.items())
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            known.update(zip(missing, vectors))
+            with self._lock:
+                self._cache.update(((role, t), v) for t, v in zip(missing, vectors))
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
         for i, t in enumerate(texts):
-            out[i] = fresh[t] if t in fresh else self._cache[(role, t)]
+            out[i] = known[t]
         return out

@@ -16,10 +16,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from chatcoach.contract import FLAGS, REP_FLAGS
+from chatcoach.contract import FLAGS, ROLE
 from chatcoach.models.features import ChatFeatures, message_text
 
-ROLE = {f: ("rep" if f in REP_FLAGS else "customer") for f in FLAGS}
 _CLAUSE = re.compile(r"[^，。！？!?,.;；~～\s\[\]]+(?:\[[^\]]{1,6}\])*")
 
 

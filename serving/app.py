@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,8 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chatcoach import __version__
 from chatcoach.config import Settings, get_settings
+from chatcoach.serving.audits import start_background_worker
 from chatcoach.serving.db import Database, migrate
-from chatcoach.serving.routes import analysis, chats, health, ingest, sop
+from chatcoach.serving.routes import alerts, analysis, audits, chats, console, flags, health, ingest, keys, reports, sop
 
 
 def _error(status: int, detail) -> JSONResponse:
@@ -23,7 +25,21 @@ def _error(status: int, detail) -> JSONResponse:
 
 def create_app(settings: Settings | None = None, pipeline=None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="ChatCoach API", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        """Audit jobs and alert deliveries are worked by a thread here unless a separate worker does it."""
+        if not settings.inprocess_worker:
+            yield
+            return
+        thread, stop = start_background_worker(app.state.db, app.state.pipeline, settings.audit_batch_size, settings.public_url)
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+
+    app = FastAPI(title="ChatCoach API", version=__version__, lifespan=lifespan,
                   description="Funnel stages, QA flags and SOP reply suggestions for private-domain sales chats.")
     migrate(settings.database_url)
     app.state.db = Database(settings.database_url)
@@ -63,6 +79,6 @@ def create_app(settings: Settings | None = None, pipeline=None) -> FastAPI:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return _error(422, {"message": "the request does not match the API", "errors": errors})
 
-    for module in (health, analysis, chats, sop, ingest):
+    for module in (health, keys, analysis, chats, sop, ingest, audits, flags, reports, alerts, console):
         app.include_router(module.router)
     return app

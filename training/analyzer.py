@@ -13,7 +13,8 @@ from sklearn.model_selection import GroupKFold
 from chatcoach.contract import FLAGS, STAGES
 from chatcoach.evaluation.metrics import pick_threshold, stage_scores
 from chatcoach.models.features import ChatFeatures
-from chatcoach.models.flags import ROLE, FlagDetector
+from chatcoach.contract import ROLE
+from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
 from chatcoach.models.rules import RuleSet
 from chatcoach.models.stage import StageTagger

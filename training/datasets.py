@@ -30,11 +30,12 @@ class Corpus:
     def load(cls, root: Path | None = None, include_feedback: bool = False) -> "Corpus":
         root = Path(root or get_settings().labeled_chats_dir)
         chats: dict[str, Chat] = {}
-        folders = ["chats"] + (["feedback"] if include_feedback else [])
-        for folder in folders:
-            for path in sorted((root / folder).glob("*.jsonl")):
-                for chat in _valid(read_jsonl(path, Chat), path):
-                    chats[chat.chat_id] = chat
+        paths = sorted((root / "chats").glob("*.jsonl"))
+        if include_feedback and (root / "feedback" / "chats.jsonl").exists():
+            paths.append(root / "feedback" / "chats.jsonl")  # written by `chatcoach export-feedback`
+        for path in paths:
+            for chat in _valid(read_jsonl(path, Chat), path):
+                chats[chat.chat_id] = chat
         splits = json.loads((root / "splits.json").read_text(encoding="utf-8"))
         return cls(root, chats, splits)
 

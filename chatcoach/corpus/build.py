@@ -20,6 +20,7 @@ from chatcoach.jsonl import write_jsonl
 UNSEEN_INDUSTRIES = ("tea", "education")
 SPLIT_SHARES = {"train": 0.7, "dev": 0.15, "test": 0.15}
 SEED = 20261124
+SPLITS = ("train", "dev", "test", "unseen")
 
 
 def compile_authored(root: Path) -> dict[str, list[dict]]:
@@ -53,6 +54,16 @@ def draw_splits(by_industry: dict[str, list[dict]], unseen: tuple[str, ...] = UN
     return {"seed": seed, "unseen_industries": list(unseen), **{k: sorted(v) for k, v in splits.items()}}
 
 
+def extend_splits(splits: dict | None, by_industry: dict[str, list[dict]]) -> dict:
+    """Keep every chat where it already is; draw only chats that are new since the last build."""
+    if splits is None:
+        return draw_splits(by_industry)
+    placed = {i for k in SPLITS for i in splits[k]}
+    new = {ind: [c for c in chats if c["chat_id"] not in placed] for ind, chats in by_industry.items()}
+    drawn = draw_splits({ind: chats for ind, chats in new.items() if chats}, tuple(splits["unseen_industries"]), splits["seed"])
+    return {**splits, **{k: sorted(splits[k] + drawn[k]) for k in SPLITS}}
+
+
 def suggestion_cases(chats: list[dict]) -> list[dict]:
     """Contract §6 cases: each rep message with a sop_id, its chat up to just before it as context."""
     cases = []
@@ -80,16 +91,14 @@ def build(root: Path, resplit: bool = False) -> dict:
     for industry, chats in by_industry.items():
         write_jsonl(chats_dir / f"{industry}.jsonl", chats)
     splits_path = root / "splits.json"
-    if resplit or not splits_path.exists():
-        splits = draw_splits(by_industry)
-        splits_path.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    splits = json.loads(splits_path.read_text(encoding="utf-8"))
+    splits = None if resplit or not splits_path.exists() else json.loads(splits_path.read_text(encoding="utf-8"))
+    splits = extend_splits(splits, by_industry)
+    splits_path.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     all_chats = {c["chat_id"]: c for chats in by_industry.values() for c in chats}
     cases_dir = root / "cases"
     cases_dir.mkdir(exist_ok=True)
     counts = {}
-    for split in ("train", "dev", "test", "unseen"):
+    for split in SPLITS:
         cases = suggestion_cases([all_chats[i] for i in splits[split] if i in all_chats])
         counts[split] = write_jsonl(cases_dir / f"{split}.jsonl", cases)
-    unsplit = sorted(set(all_chats) - {i for s in ("train", "dev", "test", "unseen") for i in splits[s]})
-    return {"chats": len(all_chats), "cases": counts, "unsplit": unsplit}
+    return {"chats": len(all_chats), "cases": counts, "splits": {k: len(splits[k]) for k in SPLITS}}

@@ -70,7 +70,7 @@ def suggest(body: SuggestIn, caller: AnyCaller, pipeline: PipelineDep, session: 
     results = pipeline.suggest_records(records, index, body.k)
     for r, res in zip(records, results):
         if r.ok:
-            store.record_suggestions(session, res, r.item.rep_id, library.id)
+            store.record_suggestions(session, res, r.item.rep_id, library.id, r.item.messages[-1].id)
             res["library_id"] = library.id
     return answer(records, results)
 
