@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # Audit jobs and alert deliveries are worked by a thread in the API process unless a
     # separate `chatcoach worker` does it (set false then).
     inprocess_worker: bool = True
-    audit_batch_size: int = 16
+    audit_batch_size: int = 32
     # Daily reports: the company's time zone and working hours for the reply-time SLA.
     report_timezone: str = "Asia/Shanghai"
     working_hours: tuple[int, int] = (9, 21)

@@ -22,8 +22,9 @@ from chatcoach.contract import STAGES
 from chatcoach.serving.tables import ChatRow, FlagRow
 
 CONTEXT_BEFORE, CONTEXT_AFTER = 1, 2
-# Calibrated on labeled_chats (eval/README.md): a rep message that paraphrases a script sits above
-# COVERED cosine (e5 "query:" on both sides) to it for most pairs; unrelated replies sit below.
+# Measured on the jewelry chats (e5 "query:" on both sides): 92 % of rep messages that paraphrase a
+# script reach 0.90 cosine to it, while 40 % of rep messages that follow no script stay below 0.90
+# to every script (raw e5 cosines sit high). A higher bar would call paraphrases "uncovered".
 COVERED = 0.90
 CLUSTER_DISTANCE = 0.10  # average-linkage cosine distance inside one candidate cluster
 MIN_TEXT_CHARS = 8

@@ -44,7 +44,8 @@ def train_suggester(pipeline: Pipeline, corpus: Corpus, seed: int) -> tuple[Sugg
     suggester = Suggester(seed=seed)
     pipeline._suggester = suggester
     queries = suggester.queries(pipeline.encoder, cases, pipeline.stage_hints(cases))
-    suggester.fit([indexes[c.industry] for c in cases], queries, [set(c.gold_sop_ids) for c in cases])
+    suggester.fit([indexes[c.industry] for c in cases], queries, [set(c.gold_sop_ids) for c in cases],
+                  groups=[(c.model_extra or {}).get("source_chat_id", c.chat_id) for c in cases])
     return suggester, {"train_cases": len(cases), "libraries": {k: len(v) for k, v in indexes.items()}}
 
 

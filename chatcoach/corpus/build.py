@@ -101,4 +101,29 @@ def build(root: Path, resplit: bool = False) -> dict:
     for split in SPLITS:
         cases = suggestion_cases([all_chats[i] for i in splits[split] if i in all_chats])
         counts[split] = write_jsonl(cases_dir / f"{split}.jsonl", cases)
-    return {"chats": len(all_chats), "cases": counts, "splits": {k: len(splits[k]) for k in SPLITS}}
+    demo = write_demo_data([all_chats[i] for i in splits["unseen"] or splits["test"] if i in all_chats], root)
+    return {"chats": len(all_chats), "cases": counts, "splits": {k: len(splits[k]) for k in SPLITS}, "demo": demo}
+
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "demo_data"
+DEMO_PER_FUNNEL = 3
+
+
+def write_demo_data(chats: list[dict], root: Path, out: Path = DEMO_DIR) -> int:
+    """Demo chats for the README's first command: a few of each funnel class from a held-out split,
+    labels stripped (the demo shows what the models say), and their industry's SOP library."""
+    industry = min((c.get("industry") or "" for c in chats), default="")
+    picked: dict[str, list[dict]] = defaultdict(list)
+    for chat in sorted((c for c in chats if (c.get("industry") or "") == industry), key=lambda c: c["chat_id"]):
+        if len(picked[chat["funnel"]]) < DEMO_PER_FUNNEL:
+            picked[chat["funnel"]].append(chat)
+    demo = [c for group in picked.values() for c in group]
+    unlabelled = [{**{k: v for k, v in c.items() if k not in ("funnel", "source")},
+                   "messages": [{k: v for k, v in m.items() if k not in ("stage", "flags", "sop_id")} for m in c["messages"]]}
+                  for c in demo]
+    out.mkdir(exist_ok=True)
+    write_jsonl(out / "chats.jsonl", unlabelled)
+    library = root / "sop" / f"{industry}.jsonl"
+    if library.exists():
+        (out / "sop.jsonl").write_text(library.read_text(encoding="utf-8"), encoding="utf-8")
+    return len(unlabelled)
