@@ -1,0 +1,96 @@
+"""Quality gates on labeled_chats/: the contract, the independent checker, splits, near-duplicates, cases."""
+
+import json
+import subprocess
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from chatcoach.config import get_settings
+from chatcoach.corpus.authoring import compile_file
+from chatcoach.jsonl import read_chats, read_jsonl, read_sop
+from chatcoach.contract import SuggestionCase
+from chatcoach.training.datasets import Corpus
+
+ROOT = get_settings().labeled_chats_dir
+CHECKER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "corpus_check.py"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return Corpus.load(ROOT)
+
+
+def test_every_chat_meets_the_contract_with_labels():
+    for path in sorted((ROOT / "chats").glob("*.jsonl")):
+        for record in read_chats(path):
+            assert record.ok, f"{path}: {record.error}"
+            assert not record.item.labelled_errors(), (record.item.chat_id, record.item.labelled_errors())
+            assert record.item.source == "authored"
+
+
+def test_compiled_chats_match_their_authored_sources():
+    compiled = {c["chat_id"]: c for path in sorted((ROOT / "authored").glob("*.chat")) for c in compile_file(path)}
+    stored = {r.item.chat_id for path in sorted((ROOT / "chats").glob("*.jsonl")) for r in read_chats(path)}
+    assert stored == set(compiled), "run `chatcoach corpus build` after editing authored/*.chat"
+
+
+@pytest.mark.skipif(not CHECKER.exists(), reason="the independent checker lives in ../shared")
+def test_independent_checker_finds_no_violation():
+    result = subprocess.run([sys.executable, str(CHECKER), "--json", str(ROOT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def five_grams(chat) -> set[str]:
+    text = "".join(m.text for m in chat.messages)
+    return {text[i : i + 5] for i in range(len(text) - 4)}
+
+
+def test_no_near_duplicate_chats(corpus):
+    grams = {c.chat_id: five_grams(c) for c in corpus.chats.values() if c.source == "authored"}
+    worst = max(((len(a & b) / len(a | b), x, y) for (x, a), (y, b) in combinations(grams.items(), 2) if a and b),
+                default=(0, None, None))
+    assert worst[0] <= 0.5, f"{worst[1]} and {worst[2]} share {worst[0]:.0%} of their 5-grams"
+
+
+def test_splits_are_disjoint_complete_and_keep_unseen_industries_apart(corpus):
+    splits = corpus.splits
+    ids = [i for s in ("train", "dev", "test", "unseen") for i in splits[s]]
+    assert len(ids) == len(set(ids)), "a chat is in two splits"
+    authored = {c.chat_id for c in corpus.chats.values() if c.source == "authored"}
+    assert set(ids) == authored, "every authored chat is in exactly one split"
+    unseen = set(splits["unseen_industries"])
+    for split in ("train", "dev", "test"):
+        assert not corpus.industries(split) & unseen
+    assert {c.industry for c in corpus.split("unseen")} <= unseen
+
+
+def test_suggestion_cases_come_from_their_split_and_point_into_the_library(corpus):
+    for split in ("train", "dev", "test", "unseen"):
+        path = ROOT / "cases" / f"{split}.jsonl"
+        for record in read_jsonl(path, SuggestionCase):
+            assert record.ok, record.error
+            case = record.item
+            source = (case.model_extra or {})["source_chat_id"]
+            assert source in corpus.splits[split]
+            library = {s.id for s in read_sop(ROOT / "sop" / f"{case.industry}.jsonl")}
+            assert set(case.gold_sop_ids) <= library
+            # the context stops just before the rep message that used the script
+            chat = corpus.chats[source]
+            nxt = chat.messages[len(case.messages)]
+            assert nxt.sender == "rep" and nxt.sop_id in case.gold_sop_ids
+
+
+def test_sop_libraries_cover_every_stage():
+    for path in sorted((ROOT / "sop").glob("*.jsonl")):
+        scripts = read_sop(path)
+        assert len({s.id for s in scripts}) == len(scripts), f"{path}: duplicate script ids"
+        assert {s.stage for s in scripts} == {"greeting", "rapport", "needs", "pitch", "quote", "objection", "close", "after_sale"}, path
+
+
+def test_audit_file_is_consistent_when_present():
+    for path in sorted((ROOT / "audit").glob("*.json")):
+        audit = json.loads(path.read_text(encoding="utf-8"))
+        assert audit["chats"] and -1 <= audit["stage_kappa"] <= 1
