@@ -200,6 +200,7 @@ def test_alerts_reach_a_local_webhook_with_retry(client, keys, monkeypatch):
     from chatcoach.serving import alerts
 
     monkeypatch.setattr(alerts, "BACKOFF_SECONDS", 0.2)
+    Receiver.received, Receiver.fail_first = [], True
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
