@@ -101,8 +101,19 @@ def build(root: Path, resplit: bool = False) -> dict:
     for split in SPLITS:
         cases = suggestion_cases([all_chats[i] for i in splits[split] if i in all_chats])
         counts[split] = write_jsonl(cases_dir / f"{split}.jsonl", cases)
+    write_stats(root, list(all_chats.values()), splits, counts)
     demo = write_demo_data([all_chats[i] for i in splits["unseen"] or splits["test"] if i in all_chats], root)
     return {"chats": len(all_chats), "cases": counts, "splits": {k: len(splits[k]) for k in SPLITS}, "demo": demo}
+
+
+def write_stats(root: Path, chats: list[dict], splits: dict, cases: dict[str, int]) -> None:
+    from chatcoach.contract import Chat
+    from chatcoach.corpus.stats import markdown
+
+    libraries = {p.stem: sum(1 for line in p.read_text(encoding="utf-8").splitlines() if line.strip())
+                 for p in sorted((root / "sop").glob("*.jsonl"))}
+    text = markdown([Chat.model_validate(c) for c in chats], splits, libraries, cases)
+    (root / "stats.md").write_text(text, encoding="utf-8")
 
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo_data"
