@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = sample_texts(args.n)
     encoder = Encoder(batch_size=args.batch_size)
-    model = encoder.model
+    model = encoder.model.float()  # the baseline is fp32 whatever the auto dtype picked
 
     def st_encode(m):
         return lambda t: m.encode(t, prompt_name="query", batch_size=args.batch_size, normalize_embeddings=True, convert_to_numpy=True)

@@ -41,22 +41,25 @@ def flag_scores(gold: list[set[str]], pred: list[set[str]]) -> dict:
 
 
 def pick_threshold(gold: np.ndarray, scores: np.ndarray, min_precision: float | None = None) -> float:
-    """The threshold with the best F1, or, under a precision floor, the best recall that keeps it."""
-    best_t, best = 0.5, (-1.0, -1.0)
-    for t in np.unique(np.round(scores, 4)):
-        pred = scores >= t
-        s = binary_scores(gold, pred)
+    """The threshold with the best F1, or, under a precision floor, the best recall that keeps it.
+
+    Several thresholds often tie (a plateau between two scores); the middle of the plateau is
+    taken, not its edge, so that a small shift in scores on new data does not fall off it."""
+    candidates = np.unique(np.round(scores, 4))
+    keys = []
+    for t in candidates:
+        s = binary_scores(gold, scores >= t)
         if min_precision is not None:
-            if s["precision"] < min_precision or s["predicted"] == 0:
-                continue
-            key = (s["recall"], s["f1"])
+            ok = s["precision"] >= min_precision and s["predicted"] > 0
+            keys.append((s["recall"], s["f1"]) if ok else None)
         else:
-            key = (s["f1"], s["precision"])
-        if key > best:
-            best_t, best = float(t), key
-    if best == (-1.0, -1.0) and min_precision is not None:
+            keys.append((s["f1"], s["precision"]))
+    valid = [k for k in keys if k is not None]
+    if not valid:
         return float(scores.max()) + 1e-6 if len(scores) else 1.0  # nothing meets the floor: raise only on rules
-    return best_t
+    best = max(valid)
+    plateau = [t for t, k in zip(candidates, keys) if k == best]
+    return float(plateau[len(plateau) // 2])
 
 
 def analysis_scores(chats, results) -> dict:

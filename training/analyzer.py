@@ -8,12 +8,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, KFold
 
-from chatcoach.contract import FLAGS, STAGES
+from chatcoach.contract import FLAGS, ROLE, STAGES
 from chatcoach.evaluation.metrics import pick_threshold, stage_scores
 from chatcoach.models.features import ChatFeatures
-from chatcoach.contract import ROLE
 from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
 from chatcoach.models.rules import RuleSet
@@ -63,19 +62,31 @@ def out_of_fold_stage_probas(train: list[ChatFeatures], tagger: StageTagger, fol
     return out
 
 
-def fit_flags(train, dev, rules: RuleSet, seed: int) -> tuple[FlagDetector, dict, dict]:
-    detector = FlagDetector(seed=seed).fit(train, [[m.flags or [] for m in f.chat.messages] for f in train])
+def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[FlagDetector, dict, dict]:
+    """Fit the flag heads on train; choose thresholds on dev plus out-of-fold train scores.
+
+    Dev alone holds a few dozen positives per flag, too few to place a threshold that has to
+    hold on other people's chats; out-of-fold scores of the train chats (each scored by heads
+    that never saw it) multiply the evidence without leaking test data."""
+    labels = lambda feats: [[m.flags or [] for m in f.chat.messages] for f in feats]  # noqa: E731
+    detector = FlagDetector(seed=seed).fit(train, labels(train))
+    oof: list[np.ndarray] = [None] * len(train)
+    for fit_idx, hold_idx in KFold(min(folds, len(train)), shuffle=True, random_state=seed).split(train):
+        fold = FlagDetector(seed=seed).fit([train[i] for i in fit_idx], labels([train[i] for i in fit_idx]))
+        for i, p in zip(hold_idx, fold.predict_proba([train[i] for i in hold_idx])):
+            oof[i] = p
+    scored = list(train) + list(dev)
+    all_scores = np.vstack(oof + detector.predict_proba(dev))
+    messages = [m for f in scored for m in f.chat.messages]
     thresholds, report = {}, {}
-    dev_scores = np.vstack(detector.predict_proba(dev))
-    messages = [m for f in dev for m in f.chat.messages]
     for j, flag in enumerate(FLAGS):
         scope = np.array([m.sender == ROLE[flag] for m in messages])
         gold = np.array([flag in (m.flags or []) for m in messages])[scope]
         # a rule hit always raises the flag in the pipeline, so it counts as certain here
         rule_hit = np.array([any(h.rule.flag == flag for h in rules.match(m)) for m, s in zip(messages, scope) if s])
-        combined = np.where(rule_hit, 1.0, dev_scores[scope, j])
+        combined = np.where(rule_hit, 1.0, all_scores[scope, j])
         thresholds[flag] = pick_threshold(gold, combined, PRECISION_FLOOR.get(flag))
-        report[flag] = {"threshold": round(thresholds[flag], 4), "dev_positives": int(gold.sum())}
+        report[flag] = {"threshold": round(thresholds[flag], 4), "positives": int(gold.sum()), "rule_hits": int(rule_hit.sum())}
     return detector, thresholds, report
 
 
