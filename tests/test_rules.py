@@ -29,6 +29,9 @@ def test_disguised_side_orders_fire(rules, text):
 
 @pytest.mark.parametrize("text", [
     "请在官方小程序下单哦", "点官方商城链接付款就可以", "地址发我一下，今天给您发货", "这个价格是公司统一的活动价",
+    # look-alikes the first rules fired on: words and grades with a v, paying by scanning the shop's code
+    "165穿S就够oversize了", "Vincent你好呀", "这颗0.42克拉，F色，VS1，切工3EX", "预约 https://m.example.com/live/vip-0717",
+    "来店里收银台扫码付就行", "瓶底批号扫码能看到生产日期", "您是在快闪店扫码加的我吧",
 ])
 def test_official_channels_do_not_fire(rules, text):
     assert "side_order" not in flags(rules, text)
@@ -70,3 +73,18 @@ def test_hot_reload(tmp_path):
     later = time.time() + 5
     os.utime(path, (later, later))  # a new mtime even on coarse-grained filesystems
     assert flags(hot.current(), "你这穷鬼") == {"insult"}
+
+
+@pytest.mark.parametrize("text, flag", [
+    ("您千万别把任何验证码给别人", "privacy"), ("退回原账户，不用给我卡号", "privacy"),
+    ("按一下输您的微信支付密码就好，钱是直接付给公司的", "privacy"),
+    ("个体差异存在，不保证每个人都有效", "false_promise"), ("我刚才说太满了，不该说根治", "false_promise"),
+])
+def test_warnings_and_retractions_do_not_fire(rules, text, flag):
+    assert flag not in flags(rules, text)
+
+
+def test_sensitive_requests_still_fire(rules):
+    assert "privacy" in flags(rules, "把支付密码发我，我帮你抢券")
+    assert "privacy" in flags(rules, "身份证号发我一下")
+    assert "false_promise" in flags(rules, "保证你三天见效")
