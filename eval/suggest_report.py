@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chatcoach.models.sop_index import SopIndex
 from chatcoach.models.suggester import Suggester, context_query
 from chatcoach.training.datasets import Corpus
 
@@ -47,8 +48,10 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
             for case in group:
                 bm = index.bm25_scores(context_query(case, zero_shot.turns))
                 ranked["BM25"].append([index.ids[i] for i in np.argsort(-bm)[:k]])
+            # the baseline: plain e5 on both sides, no training
+            base_index = SopIndex(corpus.sop_library(industry), pipeline.encoder)
             queries = zero_shot.queries(pipeline.encoder, group, [None] * len(group))
-            ranked["e5 zero-shot"] += [[index.ids[i] for i, _ in zero_shot.rank(index, q, k)] for q in queries]
+            ranked["e5 zero-shot"] += [[base_index.ids[i] for i, _ in zero_shot.rank(base_index, q, k)] for q in queries]
             gold += [set(c.gold_sop_ids) for c in group]
         report[split] = {"industries": sorted(by_industry), "systems": {n: ranking_scores(r, gold) for n, r in ranked.items()}}
         log.info("%s: %d cases", split, len(gold))

@@ -7,6 +7,7 @@ prompts, so callers name the role, never the string.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from chatcoach.config import get_settings
-from chatcoach.models.e5_convert import ensure_encoder
+from chatcoach.models.e5_convert import MANIFEST, ensure_encoder
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -36,7 +37,8 @@ def resolve_dtype(setting: str) -> str:
 
 
 class Encoder:
-    def __init__(self, model_dir: Path | None = None, batch_size: int | None = None, cache_size: int = 50_000):
+    def __init__(self, model_dir: Path | None = None, batch_size: int | None = None, cache_size: int = 50_000,
+                 share_embeddings_with: "Encoder | None" = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
@@ -51,12 +53,31 @@ class Encoder:
             import torch
 
             self.model.to(torch.bfloat16)
+        if share_embeddings_with is not None:
+            self._share_word_embeddings(share_embeddings_with)
         self.batch_size = batch_size or settings.encode_batch_size
         self.dim = self.model.get_embedding_dimension()
+        # names this exact model and precision, e.g. for caches of vectors it made
+        manifest = self.model_dir / MANIFEST
+        recorded = manifest.read_bytes() if manifest.is_file() else str(self.model_dir).encode()
+        self.fingerprint = hashlib.sha256(recorded + self.dtype.encode()).hexdigest()[:12]
         # Repeated texts are common (a chat re-analysed as it grows, a library re-indexed).
         self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+
+    def _share_word_embeddings(self, other: "Encoder") -> None:
+        """Point this model's word-embedding table at ``other``'s when the two are equal.
+
+        A model fine-tuned with the table frozen carries an identical copy (250k × 384 floats,
+        ≈ 384 MB in fp32); sharing keeps one in memory."""
+        import torch
+
+        mine = self.model[0].auto_model.embeddings
+        theirs = other.model[0].auto_model.embeddings
+        if mine.word_embeddings.weight.shape == theirs.word_embeddings.weight.shape and torch.equal(
+                mine.word_embeddings.weight, theirs.word_embeddings.weight):
+            mine.word_embeddings = theirs.word_embeddings
 
     def encode(self, texts: list[str], role: str = "query", progress: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text (role: 'query' or 'passage')."""

@@ -48,7 +48,9 @@ class SopIndex:
         self.ids = [s.id for s in scripts]
         self.hash = library_hash(scripts)
         self.encoder = encoder
-        cache = Path(cache_dir or get_settings().cache_dir) / "sop-index" / f"{self.hash}.npz"
+        # vectors depend on the encoder as much as on the library
+        fingerprint = getattr(encoder, "fingerprint", "any")
+        cache = Path(cache_dir or get_settings().cache_dir) / "sop-index" / f"{self.hash}-{fingerprint}.npz"
         if cache.exists():
             stored = np.load(cache)
             self.doc_vectors, self.scenario_vectors = stored["docs"], stored["scenarios"]

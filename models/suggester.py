@@ -1,6 +1,8 @@
 """Rank an SOP library's scripts for the rep's next reply.
 
-Candidates come from dense search (the last turns as one e5 query) and BM25;
+Conversations and scripts are embedded by e5 fine-tuned as a bi-encoder on the training
+cases (training/biencoder.py). Candidates come from dense search (the last turns as one
+query) and BM25;
 a small learned fusion scores each candidate from:
 - similarities of the conversation and of the customer's last words to the
   script text and to its scenario (relative to the best candidate, since raw
@@ -18,10 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
+from sklearn.model_selection import KFold, cross_val_predict
 
 from chatcoach.contract import STAGES, Chat, SopScript
-from chatcoach.models.adapter import QueryAdapter
 from chatcoach.models.features import message_text
 from chatcoach.models.sop_index import SopIndex
 
@@ -29,9 +30,8 @@ SPEAKER = {"rep": "顾问", "customer": "客户"}
 _PLACEHOLDER = re.compile(r"\{([^{}]{1,12})\}")
 FEATURES = (
     "ctx_doc", "ctx_doc_rel", "cust_doc", "cust_doc_rel", "cust_scn", "cust_scn_rel", "ctx_scn_rel",
-    "bm25_ctx", "bm25_cust", "dense_rr", "bm25_rr", "stage_prior", "ctx_adapted_rel", "cust_adapted_rel",
+    "bm25_ctx", "bm25_cust", "dense_rr", "bm25_rr", "stage_prior",
 )
-ADAPTER_FOLDS = 5
 
 
 def context_query(chat: Chat, turns: int) -> str:
@@ -67,14 +67,12 @@ class Query:
 
 
 class Suggester:
-    def __init__(self, turns: int = 4, candidates: int = 40, seed: int = 0, adapt: bool = True):
+    def __init__(self, turns: int = 4, candidates: int = 40, seed: int = 0):
         self.turns = turns
         self.candidates = candidates
         self.seed = seed
-        self.adapt = adapt
         self.stage_head: LogisticRegression | None = None
         self.fusion: LogisticRegression | None = None
-        self.adapters = (QueryAdapter(), QueryAdapter())  # context, customer; identity until fitted
 
     # ---------------------------------------------------------------- queries
     def queries(self, encoder, chats: list[Chat], stage_hints: list[np.ndarray]) -> list[Query]:
@@ -95,20 +93,15 @@ class Suggester:
         return proba
 
     # --------------------------------------------------------------- features
-    def candidate_features(self, index: SopIndex, q: Query, stage_prior: np.ndarray | None = None,
-                           adapters: tuple[QueryAdapter, QueryAdapter] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        ctx_adapter, cust_adapter = adapters or self.adapters
-        ctx_adapted, cust_adapted = ctx_adapter(q.context), cust_adapter(q.customer)
+    def candidate_features(self, index: SopIndex, q: Query, stage_prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         dense_idx, _ = index.dense_search(q.context, self.candidates)
-        adapted_idx, _ = index.dense_search(ctx_adapted, self.candidates // 2)
         bm_ctx = index.bm25_scores(q.context_text)
         bm_cust = index.bm25_scores(q.customer_text)
         bm_idx = np.argsort(-bm_ctx)[: self.candidates // 2]
-        cand = np.array(list(dict.fromkeys([*dense_idx.tolist(), *adapted_idx.tolist(), *bm_idx.tolist()])))
+        cand = np.array(list(dict.fromkeys([*dense_idx.tolist(), *bm_idx.tolist()])))
         docs, scns = index.doc_vectors[cand], index.scenario_vectors[cand]
         ctx_doc, cust_doc = docs @ q.context, docs @ q.customer
         cust_scn, ctx_scn = scns @ q.customer, scns @ q.context
-        ctx_ad, cust_ad = docs @ ctx_adapted, docs @ cust_adapted
         dense_rank = np.argsort(np.argsort(-ctx_doc))
         bm_rank = np.argsort(np.argsort(-bm_ctx[cand]))
         norm = lambda s: s / s.max() if s.max() > 0 else s  # noqa: E731
@@ -118,7 +111,6 @@ class Suggester:
             ctx_doc, ctx_doc - ctx_doc.max(), cust_doc, cust_doc - cust_doc.max(), cust_scn, cust_scn - cust_scn.max(),
             ctx_scn - ctx_scn.max(), norm(bm_ctx)[cand], norm(bm_cust)[cand], 1.0 / (1.0 + dense_rank),
             1.0 / (1.0 + bm_rank), stage_prior[[stage_of[s] for s in index.stages[cand]]],
-            ctx_ad - ctx_ad.max(), cust_ad - cust_ad.max(),
         ])
         return cand, X
 
@@ -147,18 +139,11 @@ class Suggester:
                 "stage": script.stage, "scenario": script.scenario}
 
     # --------------------------------------------------------------- training
-    @staticmethod
-    def fit_adapters(indexes: list[SopIndex], queries: list[Query], gold: list[set[str]], seed: int) -> tuple[QueryAdapter, QueryAdapter]:
-        rows = np.array([next(i for i, sid in enumerate(index.ids) if sid in g) for index, g in zip(indexes, gold)])
-        libraries = [index.doc_vectors for index in indexes]
-        return (QueryAdapter.fit(np.stack([q.context for q in queries]), libraries, rows, seed=seed),
-                QueryAdapter.fit(np.stack([q.customer for q in queries]), libraries, rows, seed=seed))
+    def fit(self, indexes: list[SopIndex], queries: list[Query], gold: list[set[str]]) -> "Suggester":
+        """Learn the next-stage head and the fusion from training cases (each with its own library).
 
-    def fit(self, indexes: list[SopIndex], queries: list[Query], gold: list[set[str]], groups: list[str] | None = None) -> "Suggester":
-        """Learn the adapters, the next-stage head and the fusion from training cases (each with its own library).
-
-        The fusion sees out-of-fold stage priors and adapter similarities (folds by source chat), so it
-        learns how far to trust them on conversations they were not fitted on."""
+        The fusion sees out-of-fold stage priors, so it learns how far to trust them on
+        conversations the head was not fitted on."""
         stage_of = {s: i for i, s in enumerate(STAGES)}
         X_stage, y_stage = [], []
         for index, q, g in zip(indexes, queries, gold):
@@ -172,18 +157,9 @@ class Suggester:
         oof[:, np.unique(y_stage)] = cross_val_predict(
             head, X_stage, y_stage, cv=KFold(min(5, len(y_stage)), shuffle=True, random_state=self.seed), method="predict_proba")
         self.stage_head = head.fit(X_stage, y_stage)
-        fold_adapters = [None] * len(queries)
-        if self.adapt:
-            groups = groups or [str(i) for i in range(len(queries))]
-            folds = GroupKFold(min(ADAPTER_FOLDS, len(set(groups))))
-            for fit_idx, held_idx in folds.split(queries, groups=groups):
-                pair = self.fit_adapters([indexes[i] for i in fit_idx], [queries[i] for i in fit_idx], [gold[i] for i in fit_idx], self.seed)
-                for i in held_idx:
-                    fold_adapters[i] = pair
-            self.adapters = self.fit_adapters(indexes, queries, gold, self.seed)
         rows, labels = [], []
-        for index, q, g, prior, pair in zip(indexes, queries, gold, oof, fold_adapters):
-            cand, X = self.candidate_features(index, q, stage_prior=prior, adapters=pair or (QueryAdapter(), QueryAdapter()))
+        for index, q, g, prior in zip(indexes, queries, gold, oof):
+            cand, X = self.candidate_features(index, q, stage_prior=prior)
             rows.append(X)
             labels.append(np.array([index.ids[i] in g for i in cand]))
         self.fusion = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=self.seed)

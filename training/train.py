@@ -22,9 +22,10 @@ from chatcoach import __version__
 from chatcoach.config import Settings, get_settings
 from chatcoach.evaluation.metrics import analysis_scores
 from chatcoach.models.rules import RuleSet
-from chatcoach.pipeline import ARTIFACT_FORMAT, MANIFEST, Pipeline
 from chatcoach.models.suggester import Suggester
+from chatcoach.pipeline import ARTIFACT_FORMAT, MANIFEST, Pipeline
 from chatcoach.training.analyzer import train_analyzer
+from chatcoach.training.biencoder import ensure_suggestion_encoder
 from chatcoach.training.datasets import Corpus
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,10 @@ def train_suggester(pipeline: Pipeline, corpus: Corpus, seed: int) -> tuple[Sugg
     indexes = {ind: pipeline.sop_index(corpus.sop_library(ind)) for ind in sorted({c.industry for c in cases})}
     suggester = Suggester(seed=seed)
     pipeline._suggester = suggester
-    queries = suggester.queries(pipeline.encoder, cases, pipeline.stage_hints(cases))
-    suggester.fit([indexes[c.industry] for c in cases], queries, [set(c.gold_sop_ids) for c in cases],
-                  groups=[(c.model_extra or {}).get("source_chat_id", c.chat_id) for c in cases])
-    return suggester, {"train_cases": len(cases), "libraries": {k: len(v) for k, v in indexes.items()}}
+    queries = suggester.queries(pipeline.suggestion_encoder, cases, pipeline.stage_hints(cases))
+    suggester.fit([indexes[c.industry] for c in cases], queries, [set(c.gold_sop_ids) for c in cases])
+    return suggester, {"train_cases": len(cases), "libraries": {k: len(v) for k, v in indexes.items()},
+                       "encoder": pipeline.suggestion_encoder.fingerprint}
 
 
 def train_all(settings: Settings | None = None, seed: int = 0, include_feedback: bool = True, encoder=None) -> dict:
@@ -68,7 +69,8 @@ def train_all(settings: Settings | None = None, seed: int = 0, include_feedback:
     analyzer, report = train_analyzer(train_feats, dev_feats, rules, seed=seed)
     pipeline.analyzer = analyzer
     dev_metrics = analysis_scores(dev, pipeline.analyze(dev))
-    log.info("suggester: next-stage head and fusion on train cases")
+    log.info("suggester: the fine-tuned suggestion encoder (built unless current), next-stage head and fusion")
+    ensure_suggestion_encoder(settings, base=encoder)
     suggester, suggest_report = train_suggester(pipeline, corpus, seed)
 
     out = Path(settings.artifacts_dir)
