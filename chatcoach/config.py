@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         return self.cache_dir / "e5-small"
 
     @property
+    def analyzer_encoder_dir(self) -> Path:
+        """e5 fine-tuned on the training chats' stages and flags; built at setup."""
+        return self.cache_dir / "e5-small-analyzer"
+
+    @property
     def suggestion_encoder_dir(self) -> Path:
         """e5 fine-tuned on (conversation → script) pairs of the training chats; built at setup."""
         return self.cache_dir / "e5-small-sop"

@@ -45,20 +45,28 @@ class Analyzer:
 
 
 class Pipeline:
+    """Analysis and suggestions over three encoders that share one word-embedding table: plain e5
+    (``base_encoder``: mining, baselines), e5 tuned on stages and flags (``encoder``: the analyzer)
+    and e5 tuned as a bi-encoder on conversations → scripts (``suggestion_encoder``, on first use).
+    The manifest says which of them the committed heads were trained on."""
+
     def __init__(self, encoder, analyzer: Analyzer, rules: HotRules | RuleSet, manifest: dict | None = None,
-                 suggester=None, suggestion_encoder=None):
+                 suggester=None, base_encoder=None, suggestion_encoder=None, settings: Settings | None = None):
         self.encoder = encoder
+        self.base_encoder = base_encoder or encoder
         self.analyzer = analyzer
         self._rules = rules
         self.manifest = manifest or {}
         self._suggester = suggester
         self._indexes: dict[str, SopIndex] = {}
         self._suggestion_encoder = suggestion_encoder
+        self._settings = settings or get_settings()
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- loading
     @classmethod
     def load(cls, settings: Settings | None = None, encoder=None) -> "Pipeline":
+        """The trained pipeline of ``settings.artifacts_dir``; ``encoder``: a plain e5 already loaded, to reuse."""
         settings = settings or get_settings()
         artifacts = Path(settings.artifacts_dir)
         manifest_path = artifacts / MANIFEST
@@ -67,13 +75,18 @@ class Pipeline:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("format") != ARTIFACT_FORMAT:
             raise RuntimeError(f"{manifest_path}: artifact format {manifest.get('format')} != {ARTIFACT_FORMAT}; retrain")
-        if encoder is None:
-            from chatcoach.models.encoder import Encoder
+        from chatcoach.models.encoder import Encoder
 
-            encoder = Encoder()
+        base = encoder or Encoder()
+        analyzer_encoder = base
+        if manifest.get("encoders", {}).get("analyzer") == "tuned":
+            from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
+
+            analyzer_encoder = Encoder(ensure_analyzer_encoder(settings, rebuild_stale=False), share_embeddings_with=base)
         analyzer = joblib.load(artifacts / manifest["analyzer"])
         suggester = joblib.load(artifacts / manifest["suggester"]) if manifest.get("suggester") else None
-        return cls(encoder, analyzer, HotRules(settings.rules_path), manifest, suggester)
+        return cls(analyzer_encoder, analyzer, HotRules(settings.rules_path), manifest, suggester,
+                   base_encoder=base, settings=settings)
 
     @property
     def rules(self) -> RuleSet:
@@ -108,15 +121,22 @@ class Pipeline:
     @property
     def suggestion_encoder(self):
         """The encoder of conversations and scripts for suggestions: e5 fine-tuned as a bi-encoder on
-        the training cases (built at setup), sharing the analyzer encoder's word embeddings."""
-        if self._suggestion_encoder is None:
-            from chatcoach.models.encoder import Encoder
-            from chatcoach.training.biencoder import ensure_suggestion_encoder
+        the training cases (built at setup), sharing the analyzer encoder's word embeddings.
+        Loaded on first use, so that analysis alone never pays for it."""
+        return self.load_suggestion_encoder()
 
+    def load_suggestion_encoder(self):
+        if self._suggestion_encoder is None:
             with self._lock:
                 if self._suggestion_encoder is None:
-                    self._suggestion_encoder = Encoder(ensure_suggestion_encoder(base=self.encoder, rebuild_stale=False),
-                                                       share_embeddings_with=self.encoder)
+                    chosen = self.base_encoder
+                    if self.manifest.get("encoders", {}).get("suggestion") == "tuned":
+                        from chatcoach.models.encoder import Encoder
+                        from chatcoach.training.biencoder import ensure_suggestion_encoder
+
+                        built = ensure_suggestion_encoder(self._settings, base=self.base_encoder, rebuild_stale=False)
+                        chosen = Encoder(built, share_embeddings_with=self.base_encoder)
+                    self._suggestion_encoder = chosen
         return self._suggestion_encoder
 
     @property

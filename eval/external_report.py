@@ -40,7 +40,7 @@ def sts_spearman(encoder, path: Path) -> float:
     return float(spearmanr((va * vb).sum(axis=1), label).statistic * 100)
 
 
-def ecd_ranking(encoder, path: Path) -> dict:
+def ecd_ranking(encoder, suggestion_encoder, path: Path) -> dict:
     lines = [l.rstrip("\n").split("\t") for l in path.open(encoding="utf-8") if l.strip()]
     blocks = [lines[i : i + 10] for i in range(0, len(lines), 10)]
     results = {}
@@ -49,10 +49,11 @@ def ecd_ranking(encoder, path: Path) -> dict:
         turns = [f"{'客户' if (len(ctx) - 1 - i) % 2 == 0 else '顾问'}：{u}" for i, u in enumerate(ctx)]
         return "\n".join(turns[-4:])
 
-    for name, make_query in {
-        "e5 zero-shot, last 3 turns": lambda ctx: " ".join(ctx[-3:]),
-        "ChatCoach query (speakers, last 4 turns)": with_speakers,
-    }.items():
+    for name, make_query, encoder in [
+        ("e5 zero-shot, last 3 turns", lambda ctx: " ".join(ctx[-3:]), encoder),
+        ("plain e5, ChatCoach query (speakers, last 4 turns)", with_speakers, encoder),
+        ("ChatCoach suggestion encoder (tuned on our cases), same query", with_speakers, suggestion_encoder),
+    ]:
         ranks = []
         for block in blocks:
             context = [u.replace(" ", "") for u in block[0][1:-1]]
@@ -86,11 +87,11 @@ def cold_insults(pipeline, path: Path, limit: int | None = None) -> dict:
 def write_report(pipeline, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    enc = pipeline.encoder
+    enc = pipeline.base_encoder  # the converted e5, as the references measured it
     report = {
         "lcqmc_spearman": sts_spearman(enc, EXTERNAL / "lcqmc" / "LCQMC.test.sample5000.tsv"),
         "bq_spearman": sts_spearman(enc, EXTERNAL / "bq_corpus" / "BQ.test.sample5000.tsv"),
-        "ecd": ecd_ranking(enc, EXTERNAL / "ecd_ecommerce_dialogue" / "test_sample.txt"),
+        "ecd": ecd_ranking(enc, pipeline.suggestion_encoder, EXTERNAL / "ecd_ecommerce_dialogue" / "test_sample.txt"),
         "cold": cold_insults(pipeline, EXTERNAL / "cold" / "test_sample5000.csv"),
         "reference": REFERENCE,
     }

@@ -49,8 +49,8 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
                 bm = index.bm25_scores(context_query(case, zero_shot.turns))
                 ranked["BM25"].append([index.ids[i] for i in np.argsort(-bm)[:k]])
             # the baseline: plain e5 on both sides, no training
-            base_index = SopIndex(corpus.sop_library(industry), pipeline.encoder)
-            queries = zero_shot.queries(pipeline.encoder, group, [None] * len(group))
+            base_index = SopIndex(corpus.sop_library(industry), pipeline.base_encoder)
+            queries = zero_shot.queries(pipeline.base_encoder, group, [None] * len(group))
             ranked["e5 zero-shot"] += [[base_index.ids[i] for i, _ in zero_shot.rank(base_index, q, k)] for q in queries]
             gold += [set(c.gold_sop_ids) for c in group]
         report[split] = {"industries": sorted(by_industry), "systems": {n: ranking_scores(r, gold) for n, r in ranked.items()}}

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, pipeline=None) -> FastAPI:
         from chatcoach.pipeline import Pipeline
 
         pipeline = Pipeline.load(settings)
+    pipeline.load_suggestion_encoder()  # at start-up, so that no rep's first request waits for it
     app.state.pipeline = pipeline
     registry = CollectorRegistry()
     app.state.registry = registry

@@ -88,7 +88,8 @@ def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline):
 
     sop_dir = get_settings().labeled_chats_dir / "sop"
     library = read_sop(next(iter(sorted(sop_dir.glob("*.jsonl")))))
-    chat = make_chat("t-sug", [("rep", "您好，我是小美", None), ("customer", "太贵了，别家便宜多了", None)],
+    chat = make_chat("t-sug", [("rep", "您好，我是小美", None), ("customer", "这个多少钱", None),
+                               ("rep", "现在活动价399，还送小样", None), ("customer", "太贵了，别家便宜多了", None)],
                      customer_name="王姐", rep_name="小美")
     [result] = pipeline.suggest([chat], library, k=5)
     assert len(result["suggestions"]) == 5

@@ -33,7 +33,7 @@ def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, enco
     from chatcoach.training.datasets import Corpus
     from chatcoach.training.train import train_all
 
-    manifest = train_all(mini_settings, encoder=encoder)
+    manifest = train_all(mini_settings, encoder=encoder, tuned_encoders=False)
     assert manifest["train_chats"] == 4 and set(manifest["thresholds"]) == {"insult", "side_order", "false_promise", "privacy", "complaint"}
     assert (mini_settings.artifacts_dir / "manifest.json").exists()
     pipeline = Pipeline.load(mini_settings, encoder=encoder)
@@ -46,5 +46,5 @@ def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, enco
     [suggested] = pipeline.suggest(corpus.cases("unseen")[:1], corpus.sop_library("tea"), k=3)
     assert len(suggested["suggestions"]) == 3
 
-    again = train_all(mini_settings, encoder=encoder)
+    again = train_all(mini_settings, encoder=encoder, tuned_encoders=False)
     assert again["thresholds"] == manifest["thresholds"] and again["dev"] == manifest["dev"]  # seeded: same result

@@ -25,6 +25,7 @@ from chatcoach.models.rules import RuleSet
 from chatcoach.models.suggester import Suggester
 from chatcoach.pipeline import ARTIFACT_FORMAT, MANIFEST, Pipeline
 from chatcoach.training.analyzer import train_analyzer
+from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
 from chatcoach.training.biencoder import ensure_suggestion_encoder
 from chatcoach.training.datasets import Corpus
 
@@ -50,19 +51,29 @@ def train_suggester(pipeline: Pipeline, corpus: Corpus, seed: int) -> tuple[Sugg
                        "encoder": pipeline.suggestion_encoder.fingerprint}
 
 
-def train_all(settings: Settings | None = None, seed: int = 0, include_feedback: bool = True, encoder=None) -> dict:
+def train_all(settings: Settings | None = None, seed: int = 0, include_feedback: bool = True, encoder=None,
+              tuned_encoders: bool = True) -> dict:
+    """Train every head from ``settings.labeled_chats_dir`` into ``settings.artifacts_dir``.
+
+    ``encoder``: a plain e5 already loaded, to reuse. ``tuned_encoders``: fine-tune (or reuse, when
+    current) the analyzer and suggestion encoders first; off, every head reads plain e5 (a corpus
+    too small to fine-tune on, or a quick experiment)."""
     settings = settings or get_settings()
     np.random.seed(seed)
     started = time.time()
     corpus = Corpus.load(settings.labeled_chats_dir, include_feedback=include_feedback)
     train, dev = corpus.split("train"), corpus.split("dev")
     log.info("train %d chats, dev %d chats", len(train), len(dev))
-    if encoder is None:
-        from chatcoach.models.encoder import Encoder
+    from chatcoach.models.encoder import Encoder
 
-        encoder = Encoder()
+    base = encoder or Encoder()
+    analyzer_encoder = base
+    if tuned_encoders:
+        analyzer_encoder = Encoder(ensure_analyzer_encoder(settings), share_embeddings_with=base)
     rules = RuleSet.from_file(settings.rules_path)
-    pipeline = Pipeline(encoder, analyzer=None, rules=rules)
+    encoders = {"analyzer": "tuned" if tuned_encoders else "base", "suggestion": "tuned" if tuned_encoders else "base"}
+    pipeline = Pipeline(analyzer_encoder, analyzer=None, rules=rules, manifest={"encoders": encoders},
+                        base_encoder=base, settings=settings)
     log.info("encoding %d messages", sum(len(c.messages) for c in train + dev))
     train_feats = pipeline.featurise(train, progress=True)
     dev_feats = pipeline.featurise(dev, progress=True)
@@ -70,7 +81,8 @@ def train_all(settings: Settings | None = None, seed: int = 0, include_feedback:
     pipeline.analyzer = analyzer
     dev_metrics = analysis_scores(dev, pipeline.analyze(dev))
     log.info("suggester: the fine-tuned suggestion encoder (built unless current), next-stage head and fusion")
-    ensure_suggestion_encoder(settings, base=encoder)
+    if tuned_encoders:
+        ensure_suggestion_encoder(settings, base=base)
     suggester, suggest_report = train_suggester(pipeline, corpus, seed)
 
     out = Path(settings.artifacts_dir)
@@ -85,6 +97,8 @@ def train_all(settings: Settings | None = None, seed: int = 0, include_feedback:
         "sklearn": sklearn.__version__,
         "python": platform.python_version(),
         "seed": seed,
+        "encoders": {**encoders, "fingerprints": {"analyzer": analyzer_encoder.fingerprint,
+                                                  "suggestion": pipeline.suggestion_encoder.fingerprint}},
         "data_hash": data_hash(Path(settings.labeled_chats_dir)),
         "train_chats": len(train),
         "dev_chats": len(dev),

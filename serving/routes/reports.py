@@ -59,5 +59,5 @@ def sop_candidates(
 ) -> dict:
     library = store.active_library(session, caller.team)
     scripts = store.scripts_of(library) if library else []
-    items = mining.sop_candidates(session, store.visible(select(ChatRow), caller), pipeline.encoder, scripts, min_count, limit)
+    items = mining.sop_candidates(session, store.visible(select(ChatRow), caller), pipeline.base_encoder, scripts, min_count, limit)
     return {"library_id": library.id if library else None, "items": items}

@@ -84,12 +84,17 @@ def test_sop_upload_versions_activate_and_suggest_with_feedback(client, keys):
     act = client.post(f"/v1/sop-libraries/{v2.json()['id']}/activate", json={"team": "*"}, headers=auth(keys["trainer"]))
     assert act.status_code == 200 and act.json()["active_for"] == ["*"]
 
-    sugg = client.post("/v1/suggest", json={"chats": [chat("g1", texts=[("rep", "您好"), ("customer", "太贵了吧，别家便宜")])], "k": 3},
+    objection = [("rep", "您好"), ("customer", "这套多少钱"), ("rep", "这套活动价599"), ("customer", "太贵了吧，别家便宜")]
+    sugg = client.post("/v1/suggest", json={"chats": [chat("g1", texts=objection)], "k": 3},
                        headers=auth(keys["rep_a"]))
     assert sugg.status_code == 200
     [res] = sugg.json()["results"]
     assert len(res["suggestions"]) == 3 and all(s["suggestion_id"] for s in res["suggestions"])
-    assert res["suggestions"][0]["sop_id"] == "t-obj-01"
+    # A price objection right after a quote: the objection script must beat greeting, close and
+    # after-sale; the quote script (which echoes the quoted price) may still rank first
+    # (a known weakness, see eval/README.md).
+    top = [s["sop_id"] for s in res["suggestions"]]
+    assert "t-obj-01" in top[:2] and "t-greet-01" not in top[:2], top
     sid = res["suggestions"][0]["suggestion_id"]
     assert client.post(f"/v1/suggestions/{sid}/feedback", json={"verdict": "edited"}, headers=auth(keys["rep_a"])).status_code == 422
     ok = client.post(f"/v1/suggestions/{sid}/feedback", json={"verdict": "edited", "final_text": "理解您~"}, headers=auth(keys["rep_a"]))

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every speed and memory benchmark in one run, each printing a Markdown table with its baseline
+# measured in the same run; the tables go to eval/reports/benchmarks.md (≈10 min on 2 cores).
+#
+#     bash eval/benchmarks.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+out=eval/reports/benchmarks.md
+py=.venv/bin/python
+{
+  echo "# Benchmarks"
+  echo
+  echo "Regenerate with \`bash eval/benchmarks.sh\`. Machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)."
+  for bench in bench_encoder bench_analyze bench_suggest bench_audit bench_service; do
+    echo
+    echo "## $bench"
+    echo
+    echo "\`$py eval/$bench.py\`"
+    "$py" "eval/$bench.py" 2>/dev/null
+  done
+} | tee "$out"
