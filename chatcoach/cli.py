@@ -202,7 +202,7 @@ def train(
 @app.command("eval")
 def evaluate(
     out_dir: Annotated[Path, typer.Option(help="Where the reports go.")] = Path("eval/reports"),
-    part: Annotated[str, typer.Option(help="analyzer, suggest, external or all.")] = "all",
+    part: Annotated[str, typer.Option(help="analyzer, suggest, external, feedback (retrains once, ≈4 min) or all.")] = "all",
 ) -> None:
     """Quality reports on the test and unseen-industry splits, with baselines (Markdown + JSON + PNG)."""
     import logging
@@ -221,6 +221,10 @@ def evaluate(
         from chatcoach.evaluation.external_report import write_report as write_external
 
         typer.echo(f"external checks: {write_external(pipeline, out_dir)}")
+    if part in ("feedback", "all"):
+        from chatcoach.evaluation.feedback_report import write_report as write_feedback
+
+        typer.echo(f"feedback loop: {write_feedback(pipeline, out_dir)}")
 
 
 @app.command()

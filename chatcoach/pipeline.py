@@ -60,7 +60,7 @@ class Pipeline:
         self._suggester = suggester
         self._indexes: dict[str, SopIndex] = {}
         self._suggestion_encoder = suggestion_encoder
-        self._settings = settings or get_settings()
+        self.settings = settings or get_settings()
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- loading
@@ -134,7 +134,7 @@ class Pipeline:
                         from chatcoach.models.encoder import Encoder
                         from chatcoach.training.biencoder import ensure_suggestion_encoder
 
-                        built = ensure_suggestion_encoder(self._settings, base=self.base_encoder, rebuild_stale=False)
+                        built = ensure_suggestion_encoder(self.settings, base=self.base_encoder, rebuild_stale=False)
                         chosen = Encoder(built, share_embeddings_with=self.base_encoder)
                     self._suggestion_encoder = chosen
         return self._suggestion_encoder

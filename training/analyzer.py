@@ -91,12 +91,15 @@ def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[Fl
 
 
 def train_analyzer(train: list[ChatFeatures], dev: list[ChatFeatures], rules: RuleSet, seed: int = 0) -> tuple[Analyzer, dict]:
+    # QA feedback corrects flags only; its stages and funnel are the model's own guesses, and
+    # learning from them would only teach the model its own mistakes (eval/reports/feedback.md).
+    labelled = [f for f in train if f.chat.source != "feedback"]
     log.info("stage tagger: grid search on dev")
-    stage, stage_report = fit_stage(train, dev, seed)
+    stage, stage_report = fit_stage(labelled, dev, seed)
     log.info("funnel classifier: out-of-fold stage posteriors")
-    oof = out_of_fold_stage_probas(train, stage)
-    funnel = FunnelClassifier(seed=seed).fit(train, oof, [f.chat.funnel for f in train])
-    log.info("flag detectors: calibrated heads, thresholds on dev")
+    oof = out_of_fold_stage_probas(labelled, stage)
+    funnel = FunnelClassifier(seed=seed).fit(labelled, oof, [f.chat.funnel for f in labelled])
+    log.info("flag detectors: calibrated heads, thresholds on dev (QA feedback included)")
     flags, thresholds, flag_report = fit_flags(train, dev, rules, seed)
     analyzer = Analyzer(stage=stage, funnel=funnel, flags=flags, thresholds=thresholds)
     return analyzer, {"stage": stage_report, "flags": flag_report, "labels": {"stages": STAGES}}
