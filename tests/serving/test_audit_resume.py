@@ -74,3 +74,22 @@ def test_killed_audit_resumes_exactly(tmp_path):
             queued = s.scalars(select(FlagRow.flag).where(FlagRow.chat_id == item.chat_id))
             assert sorted(item.flags) == raised == sorted(queued)
         assert s.scalar(select(func.count()).select_from(FlagRow)) == sum(len(i.flags) for i in items)
+
+
+def test_status_of_a_running_job_read_back_from_sqlite(tmp_path):
+    """SQLite returns stored times without their offset; progress of a running job must still compute."""
+    from chatcoach.serving import audits
+    from chatcoach.serving.db import Database, migrate
+    from chatcoach.serving.tables import AuditJob
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    migrate(url)
+    db = Database(url)
+    with db.session() as session:
+        job = audits.create_job(session, ["c1", "c2"], filters={})
+        job.status, job.started_at, job.done = "running", audits.now(), 1
+        job_id = job.id
+    with db.session() as session:
+        status = audits.status(session.get(AuditJob, job_id))
+    assert status["status"] == "running" and status["done"] == 1 and status["total"] == 2
+    assert status["started_at"].endswith("+00:00") and status["rate"] >= 0
