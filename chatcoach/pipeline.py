@@ -7,6 +7,7 @@ CLI, API, batch audits and evaluation all call :meth:`Pipeline.analyze` and
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,12 +27,25 @@ from chatcoach.models.sop_index import SopIndex, library_hash
 from chatcoach.models.stage import StageTagger
 from chatcoach.models.suggester import Suggester
 
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 ARTIFACT_FORMAT = 2  # 2: suggestion fusion over the fine-tuned suggestion encoder
 
 
 def _scores(labels, row) -> dict[str, float]:
     return {label: round(float(p), 4) for label, p in zip(labels, row)}
+
+
+def _check_fingerprint(manifest: dict, role: str, encoder) -> None:
+    """Warn when a tuned encoder is not the one the heads were fitted on.
+
+    Setup fine-tunes the encoders on each machine; another CPU can round differently and end a
+    few hundred steps elsewhere. The heads usually cope, but `chatcoach train` refits them exactly."""
+    trained_on = manifest.get("encoders", {}).get("fingerprints", {}).get(role)
+    if trained_on and trained_on != encoder.fingerprint:
+        log.warning("the %s encoder (%s) is not the build the committed heads were trained on (%s); "
+                    "results may differ slightly from eval/reports: run `chatcoach train` to refit the heads",
+                    role, encoder.fingerprint, trained_on)
 
 
 @dataclass
@@ -83,6 +97,7 @@ class Pipeline:
             from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
 
             analyzer_encoder = Encoder(ensure_analyzer_encoder(settings, rebuild_stale=False), share_embeddings_with=base)
+            _check_fingerprint(manifest, "analyzer", analyzer_encoder)
         analyzer = joblib.load(artifacts / manifest["analyzer"])
         suggester = joblib.load(artifacts / manifest["suggester"]) if manifest.get("suggester") else None
         return cls(analyzer_encoder, analyzer, HotRules(settings.rules_path), manifest, suggester,
@@ -136,6 +151,7 @@ class Pipeline:
 
                         built = ensure_suggestion_encoder(self.settings, base=self.base_encoder, rebuild_stale=False)
                         chosen = Encoder(built, share_embeddings_with=self.base_encoder)
+                        _check_fingerprint(self.manifest, "suggestion", chosen)
                     self._suggestion_encoder = chosen
         return self._suggestion_encoder
 

@@ -8,6 +8,7 @@ prompts, so callers name the role, never the string.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -36,6 +37,16 @@ def resolve_dtype(setting: str) -> str:
     return setting
 
 
+def fingerprint(model_dir: Path, dtype: str) -> str:
+    """Names these exact weights at this precision (caches of vectors they made, the heads fitted
+    on them): the weight files' checksums, so the same build reads the same wherever it lives."""
+    manifest = Path(model_dir) / MANIFEST
+    files = json.loads(manifest.read_text()).get("files", {}) if manifest.is_file() else {}
+    weights = sorted((name, digest) for name, digest in files.items() if name.endswith((".safetensors", ".bin")))
+    recorded = json.dumps(weights).encode() if weights else str(model_dir).encode()
+    return hashlib.sha256(recorded + dtype.encode()).hexdigest()[:12]
+
+
 class Encoder:
     def __init__(self, model_dir: Path | None = None, batch_size: int | None = None, cache_size: int = 50_000,
                  share_embeddings_with: "Encoder | None" = None):
@@ -57,10 +68,7 @@ class Encoder:
             self._share_word_embeddings(share_embeddings_with)
         self.batch_size = batch_size or settings.encode_batch_size
         self.dim = self.model.get_embedding_dimension()
-        # names this exact model and precision, e.g. for caches of vectors it made
-        manifest = self.model_dir / MANIFEST
-        recorded = manifest.read_bytes() if manifest.is_file() else str(self.model_dir).encode()
-        self.fingerprint = hashlib.sha256(recorded + self.dtype.encode()).hexdigest()[:12]
+        self.fingerprint = fingerprint(self.model_dir, self.dtype)
         # Repeated texts are common (a chat re-analysed as it grows, a library re-indexed).
         self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._cache_size = cache_size

@@ -99,3 +99,21 @@ def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline):
     ids = {s.id for s in library}
     assert all(s["sop_id"] in ids for s in result["suggestions"])
     assert all("{客户称呼}" not in s["text"] for s in result["suggestions"])
+
+
+def test_loading_heads_fitted_on_another_encoder_build_warns(tmp_path, encoder, caplog):
+    import shutil
+
+    from chatcoach.config import get_settings
+    from chatcoach.pipeline import MANIFEST, Pipeline
+
+    settings = get_settings()
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(settings.artifacts_dir, artifacts)
+    manifest = json.loads((artifacts / MANIFEST).read_text())
+    assert manifest["encoders"]["analyzer"] == "tuned"
+    manifest["encoders"]["fingerprints"]["analyzer"] = "another-build"
+    (artifacts / MANIFEST).write_text(json.dumps(manifest))
+    with caplog.at_level("WARNING", logger="chatcoach.pipeline"):
+        Pipeline.load(settings.model_copy(update={"artifacts_dir": artifacts}), encoder=encoder)
+    assert any("chatcoach train" in r.getMessage() for r in caplog.records)
