@@ -207,6 +207,9 @@ def evaluate(
     """Quality reports on the test and unseen-industry splits, with baselines (Markdown + JSON + PNG)."""
     import logging
 
+    if part not in ("analyzer", "suggest", "external", "feedback", "all"):
+        raise typer.BadParameter(f"{part!r}: choose analyzer, suggest, external, feedback or all", param_hint="--part")
+
     logging.basicConfig(level=logging.INFO, format="[eval] %(message)s", stream=sys.stderr)
     pipeline = _pipeline()
     if part in ("analyzer", "all"):
