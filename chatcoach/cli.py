@@ -472,9 +472,10 @@ def corpus_build(
     from chatcoach.config import get_settings
     from chatcoach.corpus.authoring import AuthoringError
     from chatcoach.corpus.build import build
+    from chatcoach.demo import DEMO_DIR
 
     try:
-        summary = build(root or get_settings().labeled_chats_dir, resplit=resplit)
+        summary = build(root or get_settings().labeled_chats_dir, resplit=resplit, demo_dir=DEMO_DIR)
     except AuthoringError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1)

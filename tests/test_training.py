@@ -21,8 +21,9 @@ def mini_settings(tmp_path_factory):
         "train": ["mini-001", "mini-002", "mini-003", "mini-005"], "dev": ["mini-004", "mini-001"], "test": ["mini-004"],
         "unseen": [f"mtea-00{i}" for i in range(1, 6)],
     }))
-    summary = build(root)
+    summary = build(root, demo_dir=root / "demo")  # never the package's own demo data
     assert summary["chats"] == 10 and summary["cases"]["train"] > 0
+    assert summary["demo"] > 0 and (root / "demo" / "chats.jsonl").exists()
     artifacts = tmp_path_factory.mktemp("artifacts")
     rules = Path(__file__).parent.parent / "models" / "rules" / "default.yaml"
     return Settings(labeled_chats_dir=root, artifacts_dir=artifacts, rules_path=rules)

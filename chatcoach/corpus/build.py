@@ -84,7 +84,9 @@ def suggestion_cases(chats: list[dict]) -> list[dict]:
     return cases
 
 
-def build(root: Path, resplit: bool = False) -> dict:
+def build(root: Path, resplit: bool = False, demo_dir: Path | None = None) -> dict:
+    """Compile ``root``/authored into chats, splits, cases and stats; with ``demo_dir`` also write
+    the demo data there (the CLI passes ``chatcoach.demo.DEMO_DIR``; a test corpus must not)."""
     by_industry = compile_authored(root)
     chats_dir = root / "chats"
     chats_dir.mkdir(exist_ok=True)
@@ -102,7 +104,9 @@ def build(root: Path, resplit: bool = False) -> dict:
         cases = suggestion_cases([all_chats[i] for i in splits[split] if i in all_chats])
         counts[split] = write_jsonl(cases_dir / f"{split}.jsonl", cases)
     write_stats(root, list(all_chats.values()), splits, counts)
-    demo = write_demo_data([all_chats[i] for i in splits["unseen"] or splits["test"] if i in all_chats], root)
+    demo = 0
+    if demo_dir is not None:
+        demo = write_demo_data([all_chats[i] for i in splits["unseen"] or splits["test"] if i in all_chats], root, demo_dir)
     return {"chats": len(all_chats), "cases": counts, "splits": {k: len(splits[k]) for k in SPLITS}, "demo": demo}
 
 
@@ -116,11 +120,10 @@ def write_stats(root: Path, chats: list[dict], splits: dict, cases: dict[str, in
     (root / "stats.md").write_text(text, encoding="utf-8")
 
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "demo_data"
 DEMO_PER_FUNNEL = 3
 
 
-def write_demo_data(chats: list[dict], root: Path, out: Path = DEMO_DIR) -> int:
+def write_demo_data(chats: list[dict], root: Path, out: Path) -> int:
     """Demo chats for the README's first command: a few of each funnel class from a held-out split,
     labels stripped (the demo shows what the models say), and their industry's SOP library."""
     industry = min((c.get("industry") or "" for c in chats), default="")
