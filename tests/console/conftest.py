@@ -101,8 +101,18 @@ def _retimed(chat: dict, end: datetime) -> dict:
     return chat
 
 
-def _live_chat(chat_id: str, texts: list[tuple[str, str]], end: datetime) -> dict:
-    return {"chat_id": chat_id, "industry": "jewelry", "customer_name": "王姐", "rep_name": "小美", "messages": [
+def demo_chats() -> list[dict]:
+    """The bundled demo chats, in file order: even positions go to rep-a, odd ones to rep-b."""
+    lines = (DEMO_DIR / "chats.jsonl").read_text(encoding="utf-8").splitlines()
+    chats = [json.loads(line) for line in lines if line.strip()]
+    for i, chat in enumerate(chats):
+        chat["rep_id"] = "rep-a" if i % 2 == 0 else "rep-b"
+    return chats
+
+
+def _live_chat(chat_id: str, texts: list[tuple[str, str]], end: datetime, industry: str) -> dict:
+    """A chat in the demo library's industry, so its suggestions read as they would in use."""
+    return {"chat_id": chat_id, "industry": industry, "customer_name": "王姐", "rep_name": "小美", "messages": [
         {"id": f"m{i + 1}", "sender": s, "text": t, "ts": (end - timedelta(minutes=2 * (len(texts) - i))).isoformat()}
         for i, (s, t) in enumerate(texts)]}
 
@@ -120,14 +130,14 @@ def server(app, keys):
         assert act.status_code == 200, act.text
 
         now = datetime.now(TZ)
-        demo = [json.loads(line) for line in (DEMO_DIR / "chats.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        demo = demo_chats()
         for i, chat in enumerate(demo):
-            rep = "rep-a" if i % 2 == 0 else "rep-b"
-            chat["rep_id"] = rep
             _retimed(chat, now - timedelta(minutes=10 + 7 * i))
-        live = _live_chat("live-a", [("customer", "你好，朋友推荐来的，想看看金手镯"), ("rep", "您好～我是小美，想看足金还是古法工艺的？"),
-                                     ("customer", "古法的吧，现在金价多少一克？")], now - timedelta(minutes=1))
-        risky = _live_chat("risk-a", [("customer", "这个镯子能便宜点吗"), ("rep", SIDE_ORDER), ("customer", "好的")], now - timedelta(minutes=3))
+        industry = demo[0]["industry"]
+        live = _live_chat("live-a", [("customer", "你好，朋友推荐来的，想给孩子了解下美术课"), ("rep", "您好～我是小美，孩子今年几岁啦？"),
+                                     ("customer", "7岁，你们课怎么收费？")], now - timedelta(minutes=1), industry)
+        risky = _live_chat("risk-a", [("customer", "这个课能便宜点吗"), ("rep", SIDE_ORDER), ("customer", "好的")],
+                           now - timedelta(minutes=3), industry)
         for key, chats in (("rep_a", [c for c in demo if c["rep_id"] == "rep-a"] + [live, risky]),
                            ("rep_b", [c for c in demo if c["rep_id"] == "rep-b"])):
             r = http.post("/v1/chats", json={"chats": chats}, headers=auth(keys[key]))

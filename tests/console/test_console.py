@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.console.conftest import SIDE_ORDER, auth, shoot
+from tests.console.conftest import SIDE_ORDER, auth, demo_chats, shoot
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -106,7 +106,8 @@ def test_rep_flow(page_for, keys, app):
     assert tabs(page) == ["chats"]  # a rep key reaches its own chats only
     items = page.locator(".chat-item")
     expect(items.first).to_be_visible()
-    assert "jw-040" not in items.evaluate_all("els => els.map(e => e.dataset.chatId)")  # rep-b's chat
+    shown = items.evaluate_all("els => els.map(e => e.dataset.chatId)")
+    assert "live-a" in shown and not {c["chat_id"] for c in demo_chats() if c["rep_id"] == "rep-b"} & set(shown)
 
     page.click('.chat-item[data-chat-id="live-a"]')
     expect(page.locator(".thread .msg")).to_have_count(3)
