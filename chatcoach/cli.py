@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -274,8 +275,21 @@ def serve(
 
     from chatcoach.config import get_settings
 
-    typer.echo(f"ChatCoach API on http://{host}:{port}  (docs: /docs, database: {get_settings().database_url})")
+    threads = share_cores(workers)
+    typer.echo(f"ChatCoach API on http://{host}:{port}  (docs: /docs, database: {get_settings().database_url}, "
+               f"{workers} worker(s) × {threads} torch thread(s))")
     uvicorn.run("chatcoach.serving.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def share_cores(workers: int) -> int:
+    """Torch threads per worker process: the cores divided among the workers, unless OMP_NUM_THREADS says.
+
+    Each process's torch otherwise takes every core, and N workers fight over them: with 2 workers
+    on 2 cores, one thread each served 1.1–1.2× the requests/s of the default (eval/bench_service.py)."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        os.environ["OMP_NUM_THREADS"] = str(max(1, cores // max(1, workers)))  # the workers inherit it
+    return int(os.environ["OMP_NUM_THREADS"])
 
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)

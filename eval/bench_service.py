@@ -5,6 +5,8 @@
 Starts `chatcoach serve --workers N` on a fresh SQLite file, loads the demo SOP library, then runs
 locust headless once per scenario: live message append (stage + flags, and suggestions after a
 customer message), stateless /v1/suggest, and /v1/analyze on 20-message chats (messages/s).
+Runs twice: as `serve` configures itself (the cores shared among the workers' torch threads) and,
+as the baseline, with every worker's torch on all cores.
 """
 
 from __future__ import annotations
@@ -31,21 +33,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--users", type=int, default=4)
-    parser.add_argument("--seconds", type=int, default=30)
-    args = parser.parse_args()
+SCENARIOS = (("append", "append message"), ("suggest", "suggest"), ("analyze", "analyze 20 messages"))
+
+
+def run_scenarios(workers: int, threads: int | None, users: int, seconds: int) -> list[tuple[str, dict]]:
+    """Serve on a fresh SQLite file with ``threads`` torch threads per worker (None: serve's own
+    choice) and run every scenario against it; locust's summary row per scenario."""
     tmp = Path(tempfile.mkdtemp())
     env = {**os.environ, "CHATCOACH_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "HF_HUB_OFFLINE": "1",
            "CHATCOACH_INPROCESS_WORKER": "false"}
+    env.pop("OMP_NUM_THREADS", None)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
     key = subprocess.run([BIN / "chatcoach", "keys", "create", "--role", "admin", "--name", "bench"], env=env,
                          capture_output=True, text=True, check=True).stdout.split(": ")[-1].strip()
     port = free_port()
-    server = subprocess.Popen([BIN / "chatcoach", "serve", "--port", str(port), "--workers", str(args.workers)],
+    server = subprocess.Popen([BIN / "chatcoach", "serve", "--port", str(port), "--workers", str(workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    rows = []
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -61,11 +67,10 @@ def main() -> None:
         library = httpx.post(f"{base}/v1/sop-libraries?name=demo", headers=headers,
                              content=(ROOT / "chatcoach" / "demo_data" / "sop.jsonl").read_bytes()).json()
         httpx.post(f"{base}/v1/sop-libraries/{library['id']}/activate", headers=headers, json={"team": "*"})
-        rows = []
-        for scenario, name in (("append", "append message"), ("suggest", "suggest"), ("analyze", "analyze 20 messages")):
+        for scenario, name in SCENARIOS:
             prefix = tmp / scenario
-            subprocess.run([BIN / "locust", "-f", str(ROOT / "eval" / "locustfile.py"), "--headless", "-u", str(args.users),
-                            "-r", str(args.users), "-t", f"{args.seconds}s", "--host", base, "--csv", str(prefix),
+            subprocess.run([BIN / "locust", "-f", str(ROOT / "eval" / "locustfile.py"), "--headless", "-u", str(users),
+                            "-r", str(users), "-t", f"{seconds}s", "--host", base, "--csv", str(prefix),
                             "--only-summary"], env={**env, "BENCH_SCENARIO": scenario, "BENCH_KEY": key},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # exit 1 on any failure: counted below
             with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
@@ -77,13 +82,27 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"\n{args.workers} server workers, {args.users} concurrent users, {args.seconds} s per scenario, loopback, SQLite\n")
-    print("| scenario | requests | failures | requests/s | p50 ms | p95 ms | messages/s |")
-    print("|---|---|---|---|---|---|---|")
-    for name, s in rows:
-        rps = float(s["Requests/s"])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--users", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
+    served = run_scenarios(args.workers, None, args.users, args.seconds)
+    baseline = run_scenarios(args.workers, cores, args.users, args.seconds)
+    print(f"\n{args.workers} server workers, {args.users} concurrent users, {args.seconds} s per scenario, loopback, SQLite;"
+          f" baseline: every worker's torch on all {cores} cores (torch's default)\n")
+    print("| scenario | requests | failures | requests/s | p50 ms | p95 ms | messages/s | baseline requests/s | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (name, s), (_, b) in zip(served, baseline):
+        rps, base_rps = float(s["Requests/s"]), float(b["Requests/s"])
         per = 20 if name.startswith("analyze") else 1
-        print(f"| {name} | {s['Request Count']} | {s['Failure Count']} | {rps:.1f} | {s['50%']} | {s['95%']} | {rps * per:.0f} |")
+        print(f"| {name} | {s['Request Count']} | {int(s['Failure Count']) + int(b['Failure Count'])} | {rps:.1f} | {s['50%']} |"
+              f" {s['95%']} | {rps * per:.0f} | {base_rps:.1f} | {rps / base_rps:.2f}× |")
 
 
 if __name__ == "__main__":

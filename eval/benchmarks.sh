@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every speed and memory benchmark in one run, each printing a Markdown table with its baseline
-# measured in the same run; the tables go to eval/reports/benchmarks.md (≈10 min on 2 cores).
+# measured in the same run; the tables go to eval/reports/benchmarks.md (≈15 min on 2 cores).
 #
 #     bash eval/benchmarks.sh
 set -euo pipefail
