@@ -49,3 +49,20 @@ def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, enco
 
     again = train_all(mini_settings, encoder=encoder, tuned_encoders=False)
     assert again["thresholds"] == manifest["thresholds"] and again["dev"] == manifest["dev"]  # seeded: same result
+
+    from eval.suggest_report import write_report
+
+    report = json.loads(write_report(pipeline, mini_settings.artifacts_dir / "reports", corpus).with_suffix(".json").read_text())
+    assert "test" not in report  # the mini test split has no suggestion cases: left out, not NaN
+    systems, diag = report["unseen"]["systems"], report["unseen"]["diagnostics"]
+    assert set(systems) == {"ChatCoach", "BM25", "e5 zero-shot"}
+    assert systems["ChatCoach"]["cases"] == diag["oracle_next_stage"]["cases"] == len(corpus.cases("unseen"))
+    assert 0 <= diag["next_stage_accuracy"] <= 1 and 0 <= diag["gold_in_candidates"] <= 1
+
+
+def test_ranking_scores_by_hand():
+    from eval.suggest_report import ranking_scores
+
+    # first hits at rank 2, none, rank 1
+    scores = ranking_scores([["a", "b"], ["c", "d", "e"], ["x"]], [{"b"}, {"z"}, {"x"}])
+    assert scores == {"R@1": 1 / 3, "R@3": 2 / 3, "R@5": 2 / 3, "MRR@5": (0.5 + 0 + 1) / 3, "cases": 3}
