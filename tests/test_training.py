@@ -50,7 +50,7 @@ def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, enco
     again = train_all(mini_settings, encoder=encoder, tuned_encoders=False)
     assert again["thresholds"] == manifest["thresholds"] and again["dev"] == manifest["dev"]  # seeded: same result
 
-    from eval.suggest_report import write_report
+    from chatcoach.evaluation.suggest_report import write_report
 
     report = json.loads(write_report(pipeline, mini_settings.artifacts_dir / "reports", corpus).with_suffix(".json").read_text())
     assert "test" not in report  # the mini test split has no suggestion cases: left out, not NaN
@@ -61,7 +61,7 @@ def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, enco
 
 
 def test_ranking_scores_by_hand():
-    from eval.suggest_report import ranking_scores
+    from chatcoach.evaluation.suggest_report import ranking_scores
 
     # first hits at rank 2, none, rank 1
     scores = ranking_scores([["a", "b"], ["c", "d", "e"], ["x"]], [{"b"}, {"z"}, {"x"}])
