@@ -285,7 +285,7 @@ def share_cores(workers: int) -> int:
     """Torch threads per worker process: the cores divided among the workers, unless OMP_NUM_THREADS says.
 
     Each process's torch otherwise takes every core, and N workers fight over them: with 2 workers
-    on 2 cores, one thread each served 1.1–1.2× the requests/s of the default (eval/bench_service.py)."""
+    on 2 cores, one thread each served 1.04–1.71× the requests/s of the default (eval/bench_service.py, two runs)."""
     if "OMP_NUM_THREADS" not in os.environ:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         os.environ["OMP_NUM_THREADS"] = str(max(1, cores // max(1, workers)))  # the workers inherit it
