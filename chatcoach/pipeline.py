@@ -36,16 +36,25 @@ def _scores(labels, row) -> dict[str, float]:
     return {label: round(float(p), 4) for label, p in zip(labels, row)}
 
 
-def _check_fingerprint(manifest: dict, role: str, encoder) -> None:
-    """Warn when a tuned encoder is not the one the heads were fitted on.
+def _role_encoder(manifest: dict, role: str, base, build_dir):
+    """The encoder the ``role`` heads were trained on: ``base`` (plain e5), or the tuned build that
+    ``build_dir()`` returns, sharing base's word embeddings.
 
-    Setup fine-tunes the encoders on each machine; another CPU can round differently and end a
-    few hundred steps elsewhere. The heads usually cope, but `chatcoach train` refits them exactly."""
-    trained_on = manifest.get("encoders", {}).get("fingerprints", {}).get(role)
+    A tuned build is checked against the fingerprint in the manifest. Setup fine-tunes the encoders
+    on each machine, and another CPU can round differently and end a few hundred steps elsewhere;
+    the heads usually cope, but `chatcoach train` refits them exactly."""
+    encoders = manifest.get("encoders", {})
+    if encoders.get(role) != "tuned":
+        return base
+    from chatcoach.models.encoder import Encoder
+
+    encoder = Encoder(build_dir(), share_embeddings_with=base)
+    trained_on = encoders.get("fingerprints", {}).get(role)
     if trained_on and trained_on != encoder.fingerprint:
         log.warning("the %s encoder (%s) is not the build the committed heads were trained on (%s); "
                     "results may differ slightly from eval/reports: run `chatcoach train` to refit the heads",
                     role, encoder.fingerprint, trained_on)
+    return encoder
 
 
 @dataclass
@@ -90,14 +99,11 @@ class Pipeline:
         if manifest.get("format") != ARTIFACT_FORMAT:
             raise RuntimeError(f"{manifest_path}: artifact format {manifest.get('format')} != {ARTIFACT_FORMAT}; retrain")
         from chatcoach.models.encoder import Encoder
+        from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
 
         base = encoder or Encoder()
-        analyzer_encoder = base
-        if manifest.get("encoders", {}).get("analyzer") == "tuned":
-            from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
-
-            analyzer_encoder = Encoder(ensure_analyzer_encoder(settings, rebuild_stale=False), share_embeddings_with=base)
-            _check_fingerprint(manifest, "analyzer", analyzer_encoder)
+        analyzer_encoder = _role_encoder(manifest, "analyzer", base,
+                                         lambda: ensure_analyzer_encoder(settings, rebuild_stale=False))
         analyzer = joblib.load(artifacts / manifest["analyzer"])
         suggester = joblib.load(artifacts / manifest["suggester"]) if manifest.get("suggester") else None
         return cls(analyzer_encoder, analyzer, HotRules(settings.rules_path), manifest, suggester,
@@ -144,15 +150,11 @@ class Pipeline:
         if self._suggestion_encoder is None:
             with self._lock:
                 if self._suggestion_encoder is None:
-                    chosen = self.base_encoder
-                    if self.manifest.get("encoders", {}).get("suggestion") == "tuned":
-                        from chatcoach.models.encoder import Encoder
-                        from chatcoach.training.biencoder import ensure_suggestion_encoder
+                    from chatcoach.training.biencoder import ensure_suggestion_encoder
 
-                        built = ensure_suggestion_encoder(self.settings, base=self.base_encoder, rebuild_stale=False)
-                        chosen = Encoder(built, share_embeddings_with=self.base_encoder)
-                        _check_fingerprint(self.manifest, "suggestion", chosen)
-                    self._suggestion_encoder = chosen
+                    self._suggestion_encoder = _role_encoder(
+                        self.manifest, "suggestion", self.base_encoder,
+                        lambda: ensure_suggestion_encoder(self.settings, base=self.base_encoder, rebuild_stale=False))
         return self._suggestion_encoder
 
     @property
