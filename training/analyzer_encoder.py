@@ -18,9 +18,8 @@ import torch
 
 from chatcoach.config import Settings, get_settings
 from chatcoach.contract import FLAGS, STAGES, Chat
-from chatcoach.models.e5_convert import is_valid
 from chatcoach.models.features import message_text
-from chatcoach.training.encoder_tuning import Tuner, embed, files_hash, is_current
+from chatcoach.training.encoder_tuning import Tuner, embed, files_hash, is_usable
 
 log = logging.getLogger(__name__)
 SCALE = 10.0  # unit-length embeddings times this are the heads' input, so logits can be confident
@@ -60,7 +59,7 @@ def ensure_analyzer_encoder(settings: Settings | None = None, rebuild_stale: boo
     settings = settings or get_settings()
     target = settings.analyzer_encoder_dir
     data_hash = training_data_hash(settings)
-    if is_current(target, data_hash) or (not rebuild_stale and is_valid(target)):
+    if is_usable(target, data_hash, rebuild_stale):
         return target
     chats = Corpus.load(settings.labeled_chats_dir).split("train")
     log.info("fine-tuning the analyzer encoder on %d training chats (a few minutes on 2 cores)", len(chats))

@@ -16,10 +16,9 @@ import numpy as np
 import torch
 
 from chatcoach.config import Settings, get_settings
-from chatcoach.models.e5_convert import is_valid
 from chatcoach.models.sop_index import SopIndex, script_passage
 from chatcoach.models.suggester import context_query, customer_query
-from chatcoach.training.encoder_tuning import Tuner, embed, files_hash, is_current
+from chatcoach.training.encoder_tuning import Tuner, embed, files_hash, is_usable
 
 log = logging.getLogger(__name__)
 QUERY, PASSAGE = "query: ", "passage: "
@@ -64,7 +63,7 @@ def ensure_suggestion_encoder(settings: Settings | None = None, base=None, turns
 
     settings = settings or get_settings()
     target = settings.suggestion_encoder_dir
-    if is_current(target, training_data_hash(settings)) or (not rebuild_stale and is_valid(target)):
+    if is_usable(target, training_data_hash(settings), rebuild_stale):
         return target
     if base is None:
         from chatcoach.models.encoder import Encoder

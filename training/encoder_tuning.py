@@ -37,6 +37,11 @@ def is_current(model_dir: Path, data_hash: str) -> bool:
     return json.loads((Path(model_dir) / MANIFEST).read_text()).get("data_hash") == data_hash
 
 
+def is_usable(model_dir: Path, data_hash: str, rebuild_stale: bool) -> bool:
+    """Current, or (``rebuild_stale=False``, as when serving) any complete, uncorrupted build."""
+    return is_current(model_dir, data_hash) or (not rebuild_stale and is_valid(model_dir))
+
+
 def embed(model, texts: list[str]) -> torch.Tensor:
     """Unit-length sentence embeddings with gradients (the e5 prefix is the caller's)."""
     return torch.nn.functional.normalize(model(model.tokenize(texts))["sentence_embedding"], dim=-1)
