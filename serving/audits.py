@@ -34,11 +34,6 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands stored times back without their offset; they were written in UTC."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
-
-
 def select_chats(session: Session, caller: Caller | None, since=None, until=None, rep_ids=None, chat_ids=None) -> list[str]:
     """The stored chats an audit covers (all visible ones when no filter is given)."""
     query = select(ChatRow.chat_id)
@@ -67,13 +62,13 @@ def create_job(session: Session, chat_ids: list[str], filters: dict, team: str |
 
 
 def status(job: AuditJob) -> dict:
-    started, finished, created = _aware(job.started_at), _aware(job.finished_at), _aware(job.created_at)
+    started, finished = job.started_at, job.finished_at
     elapsed = ((finished or now()) - started).total_seconds() if started else 0.0
     rate = job.done / elapsed if elapsed > 0 else 0.0
     eta = (job.total - job.done) / rate if rate > 0 and job.status in ACTIVE else None
     return {"id": job.id, "status": job.status, "done": job.done, "total": job.total, "messages": job.messages,
             "rate": round(rate, 2), "eta_seconds": round(eta, 1) if eta is not None else None, "error": job.error,
-            "filters": job.filters, "created_at": created.isoformat(),
+            "filters": job.filters, "created_at": job.created_at.isoformat(),
             "started_at": started.isoformat() if started else None,
             "finished_at": finished.isoformat() if finished else None}
 

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware column that reads back aware UTC on every database. SQLite keeps no offset,
+    so a plain ``DateTime(timezone=True)`` returns naive times there and aware ones on Postgres."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        return value.astimezone(timezone.utc) if value is not None and value.tzinfo is not None else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -25,8 +41,8 @@ class ApiKey(Base):
     team: Mapped[str | None] = mapped_column(String(200), nullable=True)
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ChatRow(Base):
@@ -40,9 +56,9 @@ class ChatRow(Base):
     analysis: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # contract §7
     funnel: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
     flags: Mapped[list] = mapped_column(JSON, default=list)  # the flags raised anywhere in the chat
-    first_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    first_ts: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_ts: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class SopLibrary(Base):
@@ -54,7 +70,7 @@ class SopLibrary(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     scripts: Mapped[list] = mapped_column(JSON)
     active_for: Mapped[list] = mapped_column(JSON, default=list)  # teams that use this version
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Suggestion(Base):
@@ -69,7 +85,7 @@ class Suggestion(Base):
     text: Mapped[str] = mapped_column(Text)
     # the last message the suggestion answered: with it the context can be rebuilt for training
     after_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Feedback(Base):
@@ -79,7 +95,7 @@ class Feedback(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WecomRecord(Base):
@@ -107,8 +123,8 @@ class FlagRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True, default="open")  # open | confirmed | dismissed
     origin: Mapped[str] = mapped_column(String(20), default="model")  # model | rule | reviewer
     evidence: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    message_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    message_ts: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FlagReview(Base):
@@ -121,7 +137,7 @@ class FlagReview(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
     reviewer: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditJob(Base):
@@ -136,10 +152,10 @@ class AuditJob(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditItem(Base):
@@ -155,7 +171,7 @@ class AuditItem(Base):
     flags: Mapped[list | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     writes: Mapped[int] = mapped_column(Integer, default=0)  # results written: exactly 1 when done
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True, nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, nullable=True)
 
 
 class AlertRule(Base):
@@ -166,7 +182,7 @@ class AlertRule(Base):
     team: Mapped[str | None] = mapped_column(String(200), nullable=True)  # None: every team
     url: Mapped[str] = mapped_column(Text)
     format: Mapped[str] = mapped_column(String(20))  # wecom | dingtalk | feishu
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AlertDelivery(Base):
@@ -180,5 +196,5 @@ class AlertDelivery(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True, default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
