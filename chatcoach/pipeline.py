@@ -170,8 +170,11 @@ class Pipeline:
             self._indexes[key] = SopIndex(scripts, self.suggestion_encoder)
         return self._indexes[key]
 
-    def stage_hints(self, chats: list[Chat], window: int = 6) -> list[np.ndarray]:
-        """The analyzer's stage posterior of each chat's last message, read from its last few messages."""
+    def stage_hints(self, chats: list[Chat], window: int = 4) -> list[np.ndarray]:
+        """The analyzer's stage posterior of each chat's last message, read from its last few messages.
+
+        Four messages, chosen on dev with the suggester refitted each time: R@3 0.564 / 0.583 / 0.573
+        for 3 / 4 / 6, and every message dropped is one encoder input less on a cold request."""
         tails = [c.model_copy(update={"messages": c.messages[-window:]}) for c in chats]
         return [p[-1] for p in self.analyzer.stage.predict_proba(self.featurise(tails))]
 
