@@ -150,6 +150,9 @@ def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         _missing(f"no Chromium at {CHROMIUM}")
+    # Assertions wait as long as actions: a chat's first suggestions index its library, which took
+    # over 5 s (Playwright's default) on a 2-core fp32 machine under load.
+    playwright_api.expect.set_options(timeout=15_000)
     with playwright_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
