@@ -13,7 +13,10 @@ py=.venv/bin/python
 {
   echo "# Benchmarks"
   echo
-  echo "Regenerate with \`bash eval/benchmarks.sh\`. Machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)."
+  # the CPU decides the encoder's precision (bf16 only where it is native), so the report names both
+  cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+  dtype=$("$py" -c "from chatcoach.config import get_settings; from chatcoach.models.encoder import resolve_dtype; print(resolve_dtype(get_settings().encoder_dtype))")
+  echo "Regenerate with \`bash eval/benchmarks.sh\`. Machine: $(nproc) cores, $(uname -m), ${cpu:-unknown CPU}, encoder dtype $dtype, $(date -u +%Y-%m-%d)."
   for bench in bench_encoder bench_analyze bench_suggest bench_audit bench_service; do
     echo
     echo "## $bench"
