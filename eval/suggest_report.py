@@ -42,9 +42,8 @@ def oracle_stage_ranking(pipeline, index: SopIndex, cases: list, k: int) -> tupl
     for case, q in zip(cases, queries):
         gold_stage = next(s.stage for s in index.scripts if s.id in case.gold_sop_ids)
         stage_right.append(STAGES[int(np.argmax(suggester.next_stage_proba(q)))] == gold_stage)
-        cand, X = suggester.candidate_features(index, q, stage_prior=np.eye(len(STAGES))[STAGES.index(gold_stage)])
+        cand, scores = suggester.scores(index, q, stage_prior=np.eye(len(STAGES))[STAGES.index(gold_stage)])
         in_candidates.append(any(index.ids[i] in case.gold_sop_ids for i in cand))
-        scores = suggester.fusion.predict_proba(X)[:, 1]
         ranked.append([index.ids[cand[i]] for i in np.argsort(-scores)[:k]])
     return ranked, stage_right, in_candidates
 

@@ -115,12 +115,15 @@ class Suggester:
         return cand, X
 
     # ---------------------------------------------------------------- ranking
-    def rank(self, index: SopIndex, q: Query, k: int) -> list[tuple[int, float]]:
-        cand, X = self.candidate_features(index, q)
+    def scores(self, index: SopIndex, q: Query, stage_prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' script indices and their fused scores (``stage_prior``: as in candidate_features)."""
+        cand, X = self.candidate_features(index, q, stage_prior)
         if self.fusion is None:  # untrained: dense similarity alone
-            scores = X[:, FEATURES.index("ctx_doc")]
-        else:
-            scores = self.fusion.predict_proba(X)[:, 1]
+            return cand, X[:, FEATURES.index("ctx_doc")]
+        return cand, self.fusion.predict_proba(X)[:, 1]
+
+    def rank(self, index: SopIndex, q: Query, k: int) -> list[tuple[int, float]]:
+        cand, scores = self.scores(index, q)
         order = np.argsort(-scores)[:k]
         return [(int(cand[i]), float(scores[i])) for i in order]
 
