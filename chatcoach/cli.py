@@ -287,9 +287,13 @@ def share_cores(workers: int) -> int:
     Each process's torch otherwise takes every core, and N workers fight over them: with 2 workers
     on 2 cores, one thread each served 1.04–1.71× the requests/s of the default (eval/bench_service.py, two runs)."""
     if "OMP_NUM_THREADS" not in os.environ:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        os.environ["OMP_NUM_THREADS"] = str(max(1, cores // max(1, workers)))  # the workers inherit it
+        os.environ["OMP_NUM_THREADS"] = str(max(1, available_cores() // max(1, workers)))  # the workers inherit it
     return int(os.environ["OMP_NUM_THREADS"])
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from chatcoach.cli import available_cores
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -91,7 +93,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
+    cores = available_cores()
     served = run_scenarios(args.workers, None, args.users, args.seconds)
     baseline = run_scenarios(args.workers, cores, args.users, args.seconds)
     print(f"\n{args.workers} server workers, {args.users} concurrent users, {args.seconds} s per scenario, loopback, SQLite;"
