@@ -500,32 +500,46 @@ def corpus_build(
     typer.echo(f"{summary['chats']} chats; chats per split: {summary['splits']}; suggestion cases per split: {summary['cases']}")
 
 
+AUDIT_DIR_HELP = "Folder under labeled_chats/ for this audit round (one folder per round)."
+
+
 @corpus_app.command("audit-sample")
 def corpus_audit_sample(
     share: Annotated[float, typer.Option(help="Share of the chats per industry for the blind second pass.")] = 0.11,
+    industry: Annotated[Optional[list[str]], typer.Option(help="Sample only these industries (repeatable); all by default.")] = None,
+    audit_dir: Annotated[str, typer.Option(help=AUDIT_DIR_HELP)] = "audit",
 ) -> None:
-    """Write labeled_chats/audit/blind.json: a sample of chats with their labels removed."""
+    """Write <audit-dir>/blind.json: a sample of chats with their labels removed."""
     from chatcoach.config import get_settings
     from chatcoach.corpus.audit import sample
 
     root = get_settings().labeled_chats_dir
     chats = [json.loads(line) for p in sorted((root / "chats").glob("*.jsonl"))
              for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if industry:
+        unknown = set(industry) - {c.get("industry") for c in chats}
+        if unknown:
+            _err(f"error: no chats of industry {', '.join(sorted(unknown))} in {root / 'chats'}")
+            raise typer.Exit(1)
+        chats = [c for c in chats if c.get("industry") in industry]
     blind = sample(chats, share)
-    (root / "audit").mkdir(exist_ok=True)
-    (root / "audit" / "blind.json").write_text(json.dumps({"chats": blind}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    typer.echo(f"{len(blind)} of {len(chats)} chats → {root / 'audit' / 'blind.json'}")
+    out = root / audit_dir
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "blind.json").write_text(json.dumps({"chats": blind}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    typer.echo(f"{len(blind)} of {len(chats)} chats → {out / 'blind.json'}")
 
 
 @corpus_app.command("audit-report")
-def corpus_audit_report() -> None:
-    """Compare labeled_chats/audit/second_pass.json with the corpus: κ, agreement, disagreements."""
+def corpus_audit_report(
+    audit_dir: Annotated[str, typer.Option(help=AUDIT_DIR_HELP)] = "audit",
+) -> None:
+    """Compare <audit-dir>/second_pass.json with the corpus: κ, agreement, disagreements."""
     from chatcoach.config import get_settings
     from chatcoach.corpus.audit import write_report
 
-    report = write_report(get_settings().labeled_chats_dir)
+    report = write_report(get_settings().labeled_chats_dir, audit_dir)
     typer.echo(json.dumps({k: v for k, v in report.items() if k != "disagreements"}, ensure_ascii=False, indent=1))
-    typer.echo(f"{len(report['disagreements'])} disagreements in labeled_chats/audit/report.json")
+    typer.echo(f"{len(report['disagreements'])} disagreements in labeled_chats/{audit_dir}/report.json")
 
 
 def main() -> None:  # pragma: no cover - console entry point

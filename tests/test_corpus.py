@@ -91,7 +91,31 @@ def test_sop_libraries_cover_every_stage():
 
 
 def test_audit_file_is_consistent_when_present():
-    for path in sorted((ROOT / "audit").glob("*.json")):
+    for path in sorted((ROOT / "audit").rglob("*.json")):  # one folder per audit round
         audit = json.loads(path.read_text(encoding="utf-8"))
         if path.name == "report.json":
             assert audit["chats"] and -1 <= audit["stage_kappa"] <= 1
+
+
+def test_an_audit_round_samples_only_its_industries_into_its_own_folder(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from chatcoach.cli import app
+
+    (tmp_path / "chats").mkdir()
+    for industry in ("tea", "pet"):
+        (tmp_path / "chats" / f"{industry}.jsonl").write_text((ROOT / "chats" / f"{industry}.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("CHATCOACH_LABELED_CHATS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(app, ["corpus", "audit-sample", "--industry", "pet", "--audit-dir", "audit/round-2"])
+        assert result.exit_code == 0, result.output
+        blind = json.loads((tmp_path / "audit" / "round-2" / "blind.json").read_text(encoding="utf-8"))["chats"]
+        assert blind and {c["industry"] for c in blind} == {"pet"}
+        assert not any(k in m for c in blind for m in c["messages"] for k in ("stage", "flags", "sop_id"))
+        assert not (tmp_path / "audit" / "blind.json").exists(), "the first round's files are left alone"
+        unknown = runner.invoke(app, ["corpus", "audit-sample", "--industry", "travel"])
+        assert unknown.exit_code == 1 and "travel" in unknown.stderr
+    finally:
+        get_settings.cache_clear()

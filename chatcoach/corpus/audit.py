@@ -4,7 +4,10 @@
     chatcoach corpus audit-report   → labeled_chats/audit/report.{json,md}: Cohen's κ for stages,
                                       agreement on flags and funnel, every disagreement listed
 
-The second labeller writes labeled_chats/audit/second_pass.json:
+Each round has its own folder (``--audit-dir``; ``audit/`` is the first round, over all
+industries); ``--industry`` limits a round's sample to the industries it is about.
+
+The second labeller writes second_pass.json in the same folder:
 {"chats": [{"chat_id", "funnel", "messages": [{"id", "stage", "flags"}]}], "labeller": "..."}.
 (JSON, not JSONL: the corpus checker reads every *.jsonl as labelled data.)
 """
@@ -85,8 +88,8 @@ def render(report: dict, labeller: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(root: Path) -> dict:
-    audit_dir = root / "audit"
+def write_report(root: Path, audit_dir: str = "audit") -> dict:
+    audit_dir = root / audit_dir
     second = json.loads((audit_dir / "second_pass.json").read_text(encoding="utf-8"))
     first = {}
     for path in sorted((root / "chats").glob("*.jsonl")):
