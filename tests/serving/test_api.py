@@ -15,6 +15,11 @@ SOP = [
 ]
 
 
+# A price question after the customer's hello is `quote`; as the customer's very first message it
+# would be `greeting` (AUTHORING.md: the first contact is greeting, a first question included).
+PRICE_QUESTION = [("rep", "您好，我是小美"), ("customer", "你好"), ("customer", "这个精华多少钱")]
+
+
 def chat(chat_id, rep_id="rep-a", texts=None):
     texts = texts or [("rep", "您好，我是小美"), ("customer", "这个精华多少钱")]
     return {"chat_id": chat_id, "rep_id": rep_id, "customer_name": "王姐", "rep_name": "小美", "messages": [
@@ -44,12 +49,12 @@ def test_wrong_role_is_403(client, keys):
 def test_analyze_returns_results_in_order_with_errors_in_place(client, keys):
     bad = chat("bad")
     bad["messages"][0]["sender"] = "bot"
-    r = client.post("/v1/analyze", json={"chats": [chat("a1"), bad, chat("a2")]}, headers=auth(keys["rep_a"]))
+    r = client.post("/v1/analyze", json={"chats": [chat("a1", texts=PRICE_QUESTION), bad, chat("a2")]}, headers=auth(keys["rep_a"]))
     assert r.status_code == 200
     results = r.json()["results"]
     assert [x["chat_id"] for x in results] == ["a1", "bad", "a2"]
     assert "messages[0].sender" in results[1]["error"]
-    assert results[0]["messages"][1]["stage"] == "quote"
+    assert results[0]["messages"][2]["stage"] == "quote"
     only_bad = client.post("/v1/analyze", json={"chats": [bad]}, headers=auth(keys["admin"]))
     assert only_bad.status_code == 422
 
@@ -62,14 +67,14 @@ def test_rep_cannot_send_another_reps_chat(client, keys):
 
 def test_import_is_idempotent_and_scoped(client, keys):
     for _ in range(2):
-        r = client.post("/v1/chats", json={"chats": [chat("s-a1"), chat("s-a2")]}, headers=auth(keys["rep_a"]))
+        r = client.post("/v1/chats", json={"chats": [chat("s-a1", texts=PRICE_QUESTION), chat("s-a2")]}, headers=auth(keys["rep_a"]))
         assert r.status_code == 200
     client.post("/v1/chats", json={"chats": [chat("s-b1", rep_id="rep-b")]}, headers=auth(keys["rep_b"]))
     mine = client.get("/v1/chats", headers=auth(keys["rep_a"])).json()
     assert {c["chat_id"] for c in mine["items"]} >= {"s-a1", "s-a2"} and "s-b1" not in {c["chat_id"] for c in mine["items"]}
     assert client.get("/v1/chats/s-b1", headers=auth(keys["rep_a"])).status_code == 404
     got = client.get("/v1/chats/s-a1", headers=auth(keys["admin"])).json()
-    assert got["chat"]["chat_id"] == "s-a1" and got["analysis"]["messages"][1]["stage"] == "quote"
+    assert got["chat"]["chat_id"] == "s-a1" and got["analysis"]["messages"][2]["stage"] == "quote"
     everyone = client.get("/v1/chats?rep_id=rep-b", headers=auth(keys["admin"])).json()
     assert [c["chat_id"] for c in everyone["items"]] == ["s-b1"]
 
