@@ -115,6 +115,16 @@ def test_an_audit_round_samples_only_its_industries_into_its_own_folder(tmp_path
         assert blind and {c["industry"] for c in blind} == {"pet"}
         assert not any(k in m for c in blind for m in c["messages"] for k in ("stage", "flags", "sop_id"))
         assert not (tmp_path / "audit" / "blind.json").exists(), "the first round's files are left alone"
+        # a second pass that agrees with the authors everywhere is reported as full agreement
+        gold = {c["chat_id"]: c for c in map(json.loads, (tmp_path / "chats" / "pet.jsonl").read_text(encoding="utf-8").splitlines())}
+        second = [{"chat_id": c["chat_id"], "funnel": gold[c["chat_id"]]["funnel"],
+                   "messages": [{"id": m["id"], "stage": m["stage"], "flags": m.get("flags", [])} for m in gold[c["chat_id"]]["messages"]]}
+                  for c in blind]
+        (tmp_path / "audit" / "round-2" / "second_pass.json").write_text(json.dumps({"chats": second}), encoding="utf-8")
+        result = runner.invoke(app, ["corpus", "audit-report", "--audit-dir", "audit/round-2"])
+        assert result.exit_code == 0, result.output
+        report = json.loads((tmp_path / "audit" / "round-2" / "report.json").read_text(encoding="utf-8"))
+        assert report["chats"] == len(blind) and report["stage_kappa"] == 1.0 and not report["disagreements"]
         unknown = runner.invoke(app, ["corpus", "audit-sample", "--industry", "travel"])
         assert unknown.exit_code == 1 and "travel" in unknown.stderr
     finally:

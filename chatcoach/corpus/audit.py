@@ -89,8 +89,9 @@ def render(report: dict, labeller: str) -> str:
 
 
 def write_report(root: Path, audit_dir: str = "audit") -> dict:
-    audit_dir = root / audit_dir
-    second = json.loads((audit_dir / "second_pass.json").read_text(encoding="utf-8"))
+    """Compare ``root/audit_dir/second_pass.json`` with the corpus; write report.{json,md} beside it."""
+    folder = root / audit_dir
+    second = json.loads((folder / "second_pass.json").read_text(encoding="utf-8"))
     first = {}
     for path in sorted((root / "chats").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -98,6 +99,6 @@ def write_report(root: Path, audit_dir: str = "audit") -> dict:
                 chat = json.loads(line)
                 first[chat["chat_id"]] = chat
     report = compare(first, second["chats"])
-    (audit_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    (audit_dir / "report.md").write_text(render(report, second.get("labeller", "a second labeller")), encoding="utf-8")
+    (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (folder / "report.md").write_text(render(report, second.get("labeller", "a second labeller")), encoding="utf-8")
     return report
