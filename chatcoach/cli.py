@@ -511,11 +511,10 @@ def corpus_audit_sample(
 ) -> None:
     """Write <audit-dir>/blind.json: a sample of chats with their labels removed."""
     from chatcoach.config import get_settings
-    from chatcoach.corpus.audit import sample
+    from chatcoach.corpus.audit import corpus_chats, sample
 
     root = get_settings().labeled_chats_dir
-    chats = [json.loads(line) for p in sorted((root / "chats").glob("*.jsonl"))
-             for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    chats = corpus_chats(root)
     if industry:
         unknown = set(industry) - {c.get("industry") for c in chats}
         if unknown:

@@ -26,6 +26,12 @@ from chatcoach.contract import FLAGS
 SEED = 7
 
 
+def corpus_chats(root: Path) -> list[dict]:
+    """Every compiled chat under ``root/chats``, as the authors labelled it."""
+    return [json.loads(line) for path in sorted((root / "chats").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def sample(chats: list[dict], share: float = 0.11, seed: int = SEED) -> list[dict]:
     """A share of the chats, spread over industries, labels removed."""
     rng = random.Random(seed)
@@ -92,13 +98,7 @@ def write_report(root: Path, audit_dir: str = "audit") -> dict:
     """Compare ``root/audit_dir/second_pass.json`` with the corpus; write report.{json,md} beside it."""
     folder = root / audit_dir
     second = json.loads((folder / "second_pass.json").read_text(encoding="utf-8"))
-    first = {}
-    for path in sorted((root / "chats").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                chat = json.loads(line)
-                first[chat["chat_id"]] = chat
-    report = compare(first, second["chats"])
+    report = compare({c["chat_id"]: c for c in corpus_chats(root)}, second["chats"])
     (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (folder / "report.md").write_text(render(report, second.get("labeller", "a second labeller")), encoding="utf-8")
     return report
