@@ -63,10 +63,14 @@ class StageTagger:
         self.prior = np.bincount(y, minlength=k) / len(y)
         return self
 
-    def _head_proba(self, feat: ChatFeatures) -> np.ndarray:
-        proba = np.zeros((len(feat.chat.messages), len(self.labels)))
-        proba[:, self.head.classes_] = self.head.predict_proba(feat.context_matrix())
-        return proba
+    def head_proba(self, feats: list[ChatFeatures]) -> list[np.ndarray]:
+        """The message head's posteriors, before smoothing: what the funnel classifier reads."""
+        out = []
+        for feat in feats:
+            proba = np.zeros((len(feat.chat.messages), len(self.labels)))
+            proba[:, self.head.classes_] = self.head.predict_proba(feat.context_matrix())
+            out.append(proba)
+        return out
 
     def smooth(self, proba: np.ndarray) -> np.ndarray:
         if self.transition_weight == 0:
@@ -78,7 +82,7 @@ class StageTagger:
         return forward_backward(likelihood + 1e-12, start / start.sum(), trans)
 
     def predict_proba(self, feats: list[ChatFeatures]) -> list[np.ndarray]:
-        return [self.smooth(self._head_proba(f)) for f in feats]
+        return [self.smooth(p) for p in self.head_proba(feats)]
 
     def predict(self, feats: list[ChatFeatures]) -> list[list[str]]:
         return [[self.labels[i] for i in p.argmax(axis=1)] for p in self.predict_proba(feats)]

@@ -51,13 +51,14 @@ def fit_stage(train: list[ChatFeatures], dev: list[ChatFeatures], seed: int) -> 
 
 
 def out_of_fold_stage_probas(train: list[ChatFeatures], tagger: StageTagger, folds: int = 5) -> list[np.ndarray]:
-    """Stage posteriors for training chats from models that did not see them (the funnel head trains on these)."""
+    """The stage head's posteriors (before smoothing, as the pipeline feeds the funnel) for training
+    chats, each from a model that did not see it: the funnel head trains on these."""
     out: list[np.ndarray | None] = [None] * len(train)
     groups = np.arange(len(train))
     for fit_idx, hold_idx in GroupKFold(n_splits=min(folds, len(train))).split(groups, groups=groups):
         fold = StageTagger(C=tagger.C, transition_weight=tagger.transition_weight, seed=tagger.seed)
         fold.fit([train[i] for i in fit_idx], _stages([train[i] for i in fit_idx]))
-        for i, p in zip(hold_idx, fold.predict_proba([train[i] for i in hold_idx])):
+        for i, p in zip(hold_idx, fold.head_proba([train[i] for i in hold_idx])):
             out[i] = p
     return out
 

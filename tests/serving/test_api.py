@@ -15,9 +15,10 @@ SOP = [
 ]
 
 
-# A price question after the customer's hello is `quote`; as the customer's very first message it
-# would be `greeting` (AUTHORING.md: the first contact is greeting, a first question included).
-PRICE_QUESTION = [("rep", "您好，我是小美"), ("customer", "你好"), ("customer", "这个精华多少钱")]
+# A price question after the rep's pitch is `quote`. Asked in the customer's opening burst it can
+# read as `greeting` (AUTHORING.md: the first contact is greeting, a first question included).
+PRICE_QUESTION = [("rep", "您好，我是小美"), ("customer", "你好"), ("rep", "这款精华主打修护，最近在做活动"),
+                  ("customer", "这个精华多少钱")]
 
 
 def chat(chat_id, rep_id="rep-a", texts=None):
@@ -54,7 +55,7 @@ def test_analyze_returns_results_in_order_with_errors_in_place(client, keys):
     results = r.json()["results"]
     assert [x["chat_id"] for x in results] == ["a1", "bad", "a2"]
     assert "messages[0].sender" in results[1]["error"]
-    assert results[0]["messages"][2]["stage"] == "quote"
+    assert results[0]["messages"][3]["stage"] == "quote"
     only_bad = client.post("/v1/analyze", json={"chats": [bad]}, headers=auth(keys["admin"]))
     assert only_bad.status_code == 422
 
@@ -74,7 +75,7 @@ def test_import_is_idempotent_and_scoped(client, keys):
     assert {c["chat_id"] for c in mine["items"]} >= {"s-a1", "s-a2"} and "s-b1" not in {c["chat_id"] for c in mine["items"]}
     assert client.get("/v1/chats/s-b1", headers=auth(keys["rep_a"])).status_code == 404
     got = client.get("/v1/chats/s-a1", headers=auth(keys["admin"])).json()
-    assert got["chat"]["chat_id"] == "s-a1" and got["analysis"]["messages"][2]["stage"] == "quote"
+    assert got["chat"]["chat_id"] == "s-a1" and got["analysis"]["messages"][3]["stage"] == "quote"
     everyone = client.get("/v1/chats?rep_id=rep-b", headers=auth(keys["admin"])).json()
     assert [c["chat_id"] for c in everyone["items"]] == ["s-b1"]
 
