@@ -125,7 +125,7 @@ class Pipeline:
         head_probas = self.analyzer.stage.head_proba(feats)
         stage_probas = [self.analyzer.stage.smooth(p) for p in head_probas]
         # smoothing serves the per-message labels; the funnel reads the head's own posteriors
-        # (better on dev and in train cross-validation: eval/README.md, "Funnel")
+        # (better on dev and in train cross-validation: eval/README.md, "The funnel change")
         funnel_probas = self.analyzer.funnel.predict_proba(feats, head_probas)
         flag_probas = self.analyzer.flags.predict_proba(feats)
         rules = self.rules
