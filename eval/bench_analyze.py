@@ -48,7 +48,7 @@ def main() -> None:
     pipeline.encoder.model.encode(texts, prompt_name="query", batch_size=pipeline.encoder.batch_size, normalize_embeddings=True)
     encoder_rate = n / (time.perf_counter() - start)
 
-    pipeline.encoder._cache.clear()
+    pipeline.encoder.clear_cache()
     start = time.perf_counter()
     pipeline.analyze(chats)
     analyze_rate = n / (time.perf_counter() - start)

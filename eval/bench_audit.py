@@ -37,7 +37,7 @@ def main() -> None:
     pipeline.analyze(chats[:3])  # warm-up
     memory_loaded = peak_mb()
 
-    pipeline.encoder._cache.clear()
+    pipeline.encoder.clear_cache()
     start = time.perf_counter()
     for i in range(0, len(chats), args.batch_size):  # what `chatcoach analyze` does: chunks of 32
         pipeline.analyze(chats[i : i + args.batch_size])
@@ -51,7 +51,7 @@ def main() -> None:
         for chat in chats:
             store.save_chat(session, chat, None)
         job_id = audits.create_job(session, [c.chat_id for c in chats], {"bench": True}).id
-    pipeline.encoder._cache.clear()
+    pipeline.encoder.clear_cache()
     start = time.perf_counter()
     audits.AuditWorker(db, pipeline, batch_size=args.batch_size).work(job_id)
     audit_s = time.perf_counter() - start

@@ -87,6 +87,11 @@ class Encoder:
                 mine.word_embeddings.weight, theirs.word_embeddings.weight):
             mine.word_embeddings = theirs.word_embeddings
 
+    def clear_cache(self) -> None:
+        """Forget every cached embedding (the benchmarks measure requests that encode afresh)."""
+        with self._lock:
+            self._cache.clear()
+
     def encode(self, texts: list[str], role: str = "query", progress: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text (role: 'query' or 'passage')."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

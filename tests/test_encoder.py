@@ -61,3 +61,13 @@ def test_rebuild_is_skipped_when_valid_and_detects_corruption(tmp_path):
     assert not is_valid(out)
     (out / MANIFEST).unlink()
     assert not is_valid(out)
+
+
+def test_clear_cache_forgets_and_recomputes_the_same_vectors(encoder):
+    texts = ["清缓存之后这句要重新编码", "加我小号，转我便宜点"]
+    first = encoder.encode(texts)
+    assert all(("query", t) in encoder._cache for t in texts)
+    encoder.clear_cache()
+    assert not any(("query", t) in encoder._cache for t in texts)
+    # recomputed, not served: equal up to bf16 rounding, which depends on what a batch is padded to
+    assert np.all(np.sum(encoder.encode(texts) * first, axis=1) > 0.999)
