@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chatcoach.config import get_settings
+from chatcoach.corpus.audit import corpus_chats
 from chatcoach.corpus.authoring import compile_file
 from chatcoach.jsonl import read_chats, read_jsonl, read_sop
 from chatcoach.contract import SuggestionCase
@@ -116,7 +117,7 @@ def test_an_audit_round_samples_only_its_industries_into_its_own_folder(tmp_path
         assert not any(k in m for c in blind for m in c["messages"] for k in ("stage", "flags", "sop_id"))
         assert not (tmp_path / "audit" / "blind.json").exists(), "the first round's files are left alone"
         # a second pass that agrees with the authors everywhere is reported as full agreement
-        gold = {c["chat_id"]: c for c in map(json.loads, (tmp_path / "chats" / "pet.jsonl").read_text(encoding="utf-8").splitlines())}
+        gold = {c["chat_id"]: c for c in corpus_chats(tmp_path)}
         second = [{"chat_id": c["chat_id"], "funnel": gold[c["chat_id"]]["funnel"],
                    "messages": [{"id": m["id"], "stage": m["stage"], "flags": m.get("flags", [])} for m in gold[c["chat_id"]]["messages"]]}
                   for c in blind]
