@@ -56,7 +56,7 @@ def out_of_fold_stage_probas(train: list[ChatFeatures], tagger: StageTagger, fol
     out: list[np.ndarray | None] = [None] * len(train)
     groups = np.arange(len(train))
     for fit_idx, hold_idx in GroupKFold(n_splits=min(folds, len(train))).split(groups, groups=groups):
-        fold = StageTagger(C=tagger.C, transition_weight=tagger.transition_weight, seed=tagger.seed)
+        fold = StageTagger(C=tagger.C, seed=tagger.seed)  # only its head is read: no smoothing here
         fold.fit([train[i] for i in fit_idx], _stages([train[i] for i in fit_idx]))
         for i, p in zip(hold_idx, fold.head_proba([train[i] for i in hold_idx])):
             out[i] = p
