@@ -31,7 +31,19 @@ MAX_TEXT_CHARS = 20_000
 MAX_MESSAGES = 5_000
 
 
-class _Open(BaseModel):
+class NulFreeModel(BaseModel):
+    """A model whose string fields hold no NUL character: Postgres text columns cannot store one,
+    so it is refused here, as a field error, rather than failing a whole batch at the database."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL (\\u0000) character")
+        return value
+
+
+class _Open(NulFreeModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
 
 

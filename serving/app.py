@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None, pipeline=None) -> FastAPI:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_body_bytes:
             return _error(413, f"request body over {settings.max_body_bytes} bytes")
+        if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+            # the ids in a URL reach Postgres text columns, which cannot hold a NUL
+            return _error(422, "the URL must not contain a NUL (%00) character")
         start = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import Field, HttpUrl
 from sqlalchemy import select
 
-from chatcoach.contract import Flag
+from chatcoach.contract import Flag, NulFreeModel
 from chatcoach.serving.deps import Admin, SessionDep, Staff
 from chatcoach.serving.tables import AlertDelivery, AlertRule
 
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/alert-rules", tags=["alerts"])
 RuleId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class AlertRuleIn(BaseModel):
+class AlertRuleIn(NulFreeModel):
     flag: Flag
     min_score: float = Field(0.0, ge=0, le=1)
     team: str | None = Field(None, max_length=200, description="Only flags of this team; empty for every team.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
-from chatcoach.contract import Chat
+from chatcoach.contract import Chat, NulFreeModel
 from chatcoach.jsonl import ContractError, Record, parse_many
 from chatcoach.serving import store
 from chatcoach.serving.deps import AnyCaller, Caller, PipelineDep, SessionDep, Writer
@@ -16,7 +16,7 @@ from chatcoach.serving.tables import SopLibrary, Suggestion
 router = APIRouter(prefix="/v1", tags=["analysis"])
 
 
-class ChatsIn(BaseModel):
+class ChatsIn(NulFreeModel):
     chats: list[Any] = Field(description="Contract §1 chats; each is validated on its own.", min_length=1)
 
 
@@ -25,7 +25,7 @@ class SuggestIn(ChatsIn):
     k: int = Field(5, ge=1, le=20)
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(NulFreeModel):
     verdict: Literal["accepted", "edited", "rejected"]
     final_text: str | None = Field(None, description="What the rep actually sent (required for `edited`).")
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import select
 
-from chatcoach.contract import Chat
+from chatcoach.contract import Chat, NulFreeModel
 from chatcoach.jsonl import parse_many
 from chatcoach.serving import audits, store
 from chatcoach.serving.deps import SessionDep, Staff
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/audits", tags=["qa"])
 JobId = Annotated[str, Path(max_length=40)]
 
 
-class AuditIn(BaseModel):
+class AuditIn(NulFreeModel):
     since: datetime | None = Field(None, description="Chats with a message at or after this time.")
     until: datetime | None = Field(None, description="Chats with a message at or before this time.")
     rep_ids: list[str] | None = Field(None, max_length=10_000)

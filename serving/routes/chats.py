@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from chatcoach.contract import Chat, Flag, Funnel, Message
+from chatcoach.contract import Chat, Flag, Funnel, Message, NulFreeModel
 from chatcoach.serving import store
 from chatcoach.serving.deps import AnyCaller, PipelineDep, SessionDep, Writer
 from chatcoach.serving.routes.analysis import ChatsIn, answer, scoped_records
@@ -17,7 +17,7 @@ from chatcoach.serving.tables import ChatRow
 router = APIRouter(prefix="/v1/chats", tags=["chats"])
 
 
-class MessageIn(BaseModel):
+class MessageIn(NulFreeModel):
     message: dict[str, Any] = Field(description="One contract §1 message, in time order after the last one.")
     k: int = Field(3, ge=1, le=20, description="How many suggestions after a customer message.")
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
-from chatcoach.contract import Flag
+from chatcoach.contract import Flag, NulFreeModel
 from chatcoach.serving import flags as queue
 from chatcoach.serving.deps import AnyCaller, Caller, Reviewer, SessionDep
 from chatcoach.serving.tables import ApiKey, ChatRow, FlagRow
@@ -18,12 +18,12 @@ router = APIRouter(prefix="/v1/flags", tags=["qa"])
 FlagId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(NulFreeModel):
     verdict: Literal["confirmed", "dismissed"]
     comment: str = Field("", max_length=2000)
 
 
-class MissedFlagIn(BaseModel):
+class MissedFlagIn(NulFreeModel):
     chat_id: str = Field(max_length=200)
     message_id: str = Field(max_length=200)
     flag: Flag

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from chatcoach.contract import NulFreeModel
 from chatcoach.serving import keys
 from chatcoach.serving.deps import Admin, AnyCaller, SessionDep
 from chatcoach.serving.tables import ApiKey
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["keys"])
 KeyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class KeyIn(BaseModel):
+class KeyIn(NulFreeModel):
     role: Literal["rep", "qa", "trainer", "admin"]
     name: str = Field("", max_length=200)
     rep_id: str | None = Field(None, max_length=200, description="Required for a rep key: the rep whose chats it sees.")

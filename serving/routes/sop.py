@@ -7,10 +7,10 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 
-from chatcoach.contract import SopScript
+from chatcoach.contract import NulFreeModel, SopScript
 from chatcoach.jsonl import parse_many
 from chatcoach.serving import store
 from chatcoach.serving.deps import AnyCaller, Curator, SessionDep
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/sop-libraries", tags=["sop libraries"])
 LibraryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A library version's id")]
 
 
-class ActivateIn(BaseModel):
+class ActivateIn(NulFreeModel):
     team: str = Field("*", description="The team that uses this version; `*` for everyone without their own.")
 
 

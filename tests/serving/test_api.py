@@ -134,3 +134,17 @@ def test_body_size_limit(client, keys):
     big = {"chats": [chat("big", texts=[("rep", "好" * 1_000_000), ("customer", "嗯")])]}
     r = client.post("/v1/analyze", content=json.dumps(big, ensure_ascii=False).encode(), headers={**auth(keys["admin"]), "content-type": "application/json"})
     assert r.status_code == 413
+
+
+def test_nul_characters_are_field_errors_not_server_errors(client, keys):
+    """Postgres text columns cannot hold NUL: it is refused per chat and per field, on both databases."""
+    bad = chat("nul-\x00-id")
+    r = client.post("/v1/chats", json={"chats": [bad, chat("nul-ok")]}, headers=auth(keys["admin"]))
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert "chat_id" in results[0]["error"] and "NUL" in results[0]["error"]
+    assert client.get("/v1/chats/nul-ok", headers=auth(keys["admin"])).status_code == 200
+    key = client.post("/v1/keys", json={"role": "qa", "name": "\x00"}, headers=auth(keys["admin"]))
+    assert key.status_code == 422 and key.json()["error"]["errors"][0]["field"] == "body.name"
+    assert client.get("/v1/chats/a%00b", headers=auth(keys["admin"])).status_code == 422
+    assert client.get("/v1/chats?rep_id=%00", headers=auth(keys["admin"])).status_code == 422
