@@ -123,8 +123,8 @@ class Pipeline:
             return []
         feats = self.featurise(chats, progress=progress)
         head_probas = self.analyzer.stage.head_proba(feats)
-        stage_probas = [self.analyzer.stage.smooth(p) for p in head_probas]
-        # smoothing serves the per-message labels; the funnel reads the head's own posteriors
+        stage_probas = self.analyzer.stage.sequence_proba(feats, head_probas)
+        # the sequence layers serve the per-message labels; the funnel reads the head's own posteriors
         # (better on dev and in train cross-validation: eval/README.md, "The funnel change")
         funnel_probas = self.analyzer.funnel.predict_proba(feats, head_probas)
         flag_probas = self.analyzer.flags.predict_proba(feats)
@@ -196,11 +196,12 @@ class Pipeline:
 
     def _chat_result(self, chat: Chat, stage_proba, funnel_proba, flag_proba, rules: RuleSet) -> dict:
         messages = []
+        previous: tuple[str | None, list[str]] = (None, [])  # sender and flags of the message before
         for m, s_row, f_row in zip(chat.messages, stage_proba, flag_proba):
             scores = {flag: float(p) for flag, p in zip(FLAGS, f_row)}
             evidence = []
             raised = []
-            for hit in rules.match(m):
+            for hit in rules.match(m, previous[1] if previous[0] == m.sender else ()):
                 flag = hit.rule.flag
                 if ROLE[flag] != m.sender:
                     continue
@@ -214,6 +215,7 @@ class Pipeline:
                     raised.append(flag)
                     start, end = self.analyzer.flags.evidence_span(flag, m.text)
                     evidence.append({"flag": flag, "text": m.text[start:end], "start": start, "end": end, "source": "model"})
+            previous = (m.sender, raised)
             messages.append({
                 "id": m.id,
                 "stage": STAGES[int(np.argmax(s_row))],

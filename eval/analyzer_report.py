@@ -56,22 +56,28 @@ def _confusion_png(matrix, labels, title, path: Path) -> None:
 BASELINES = ("keywords", "TF-IDF+LR")  # "met" needs the target and being ahead of both
 
 
-def without_smoothing(pipeline):
-    """The same e5 heads with the stage sequence layer (transition smoothing) switched off: an ablation."""
+def with_stage_layers(pipeline, **layers):
+    """The same heads with the stage tagger's sequence layers set otherwise (``transition_weight``,
+    ``sequence_weight``; 0 switches one off): an ablation."""
     def analyze(chats):
-        weight = pipeline.analyzer.stage.transition_weight
-        pipeline.analyzer.stage.transition_weight = 0
+        stage = pipeline.analyzer.stage
+        shipped = {name: getattr(stage, name) for name in layers}
+        for name, value in layers.items():
+            setattr(stage, name, value)
         try:
             return pipeline.analyze(chats)
         finally:
-            pipeline.analyzer.stage.transition_weight = weight
+            for name, value in shipped.items():
+                setattr(stage, name, value)
 
     return analyze
 
 
 def evaluate(pipeline, corpus: Corpus) -> dict:
-    systems = {"ChatCoach": pipeline.analyze, "e5 head, no smoothing": without_smoothing(pipeline),
-               "keywords": KeywordBaseline().analyze, "TF-IDF+LR": TfidfBaseline().fit(corpus.split("train")).analyze}
+    systems = {"ChatCoach": pipeline.analyze,
+               "e5 head, no GRU": with_stage_layers(pipeline, sequence_weight=0),
+               "e5 head alone": with_stage_layers(pipeline, transition_weight=0, sequence_weight=0),
+               "keywords": KeywordBaseline().analyze, "TF-IDF+LR": TfidfBaseline().fit(corpus.split("train"), corpus.split("dev")).analyze}
     report = {"splits": {}}
     for split in SPLITS:
         chats = corpus.split(split)

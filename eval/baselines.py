@@ -3,7 +3,9 @@
 - Keyword lists: what a QA team would write by hand from the contract's
   "typical signs" (stage) and obvious words (flags), plus the funnel rules.
 - TF-IDF + LR: character n-grams of the message alone, a logistic head per
-  task, trained on the same train split as ChatCoach.
+  task, trained on the same train split as ChatCoach. Each flag's threshold is
+  the one with the best F1 on dev: kinder to the baseline than ChatCoach's own
+  thresholds, which must also keep the rep flags' precision floor.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from chatcoach.contract import FLAGS, REP_FLAGS, Chat
+from chatcoach.evaluation.metrics import pick_threshold
 from chatcoach.models.features import message_text
 
 STAGE_WORDS = {
@@ -70,7 +73,7 @@ class KeywordBaseline:
 
 
 class TfidfBaseline:
-    def fit(self, chats: list[Chat]) -> "TfidfBaseline":
+    def fit(self, chats: list[Chat], dev: list[Chat]) -> "TfidfBaseline":
         texts = [message_text(m) for c in chats for m in c.messages]
         self.vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True).fit(texts)
         X = self.vec.transform(texts)
@@ -80,6 +83,10 @@ class TfidfBaseline:
             y = np.array([flag in (m.flags or []) for c in chats for m in c.messages])
             if y.sum() >= 2:
                 self.flags[flag] = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(X, y)
+        # identical texts ("[图片]") share one score, so 0.5 can flip every image at once: place it on dev
+        X_dev = self.vec.transform([message_text(m) for c in dev for m in c.messages])
+        self.thresholds = {flag: pick_threshold(np.array([flag in (m.flags or []) for c in dev for m in c.messages]),
+                                                head.predict_proba(X_dev)[:, 1]) for flag, head in self.flags.items()}
         self.chat_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
         Xc = self.chat_vec.fit_transform([self._chat_text(c) for c in chats])
         self.funnel = LogisticRegression(C=4.0, max_iter=3000).fit(Xc, [c.funnel for c in chats])
@@ -95,7 +102,7 @@ class TfidfBaseline:
         for chat, funnel in zip(chats, funnels):
             X = self.vec.transform([message_text(m) for m in chat.messages])
             stages = self.stage.predict(X)
-            flag_hits = {f: head.predict(X) for f, head in self.flags.items()}
+            flag_hits = {f: head.predict_proba(X)[:, 1] >= self.thresholds[f] for f, head in self.flags.items()}
             messages = [{"id": m.id, "stage": stages[i],
                          "flags": [f for f, hits in flag_hits.items() if hits[i]]} for i, m in enumerate(chat.messages)]
             results.append({"chat_id": chat.chat_id, "funnel": funnel, "messages": messages})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -34,6 +35,12 @@ class Rule:
     exclude: list[re.Pattern] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     unofficial_links: bool = False
+    after_flagged: bool = False
+
+    def applies(self, message: Message, flagged_before: Collection[str]) -> bool:
+        if self.role != message.sender or any(p.search(message.text) for p in self.exclude):
+            return False
+        return not self.after_flagged or self.flag in flagged_before
 
     @property
     def score(self) -> float:
@@ -70,6 +77,7 @@ class RuleSet:
                     patterns=[re.compile(p, re.IGNORECASE) for p in raw.get("patterns", [])],
                     exclude=[re.compile(p, re.IGNORECASE) for p in raw.get("exclude", [])],
                     types=list(raw.get("types", [])), unofficial_links=bool(raw.get("unofficial_links", False)),
+                    after_flagged=bool(raw.get("after_flagged", False)),
                 ))
             except re.error as exc:
                 raise ValueError(f"rule {rule_id}: bad regex: {exc}") from exc
@@ -85,11 +93,13 @@ class RuleSet:
         host = (urlparse(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.official_domains)
 
-    def match(self, message: Message) -> list[RuleHit]:
+    def match(self, message: Message, flagged_before: Collection[str] = ()) -> list[RuleHit]:
+        """The rules this message fires; ``flagged_before``: the flags raised on the message the
+        same sender sent right before it (what ``after_flagged`` rules look at)."""
         hits = []
         text = message.text
         for rule in self.rules:
-            if rule.role != message.sender or any(p.search(text) for p in rule.exclude):
+            if not rule.applies(message, flagged_before):
                 continue
             hit = None
             for kw in rule.keywords:

@@ -4,7 +4,8 @@ The head reads the message's e5 embedding, its neighbours' and position
 features (models/features.py). A first-order transition model learned from
 the labelled chats then turns the per-message probabilities into posterior
 marginals (forward–backward), so a `transfer` after a quote reads as `close`
-and a lone "好的" inherits the stage around it.
+and a lone "好的" inherits the stage around it. A small GRU over the whole chat
+(models/sequence.py), when fitted, is averaged in with ``sequence_weight``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from chatcoach.contract import STAGES
 from chatcoach.models.features import ChatFeatures
+from chatcoach.models.sequence import SequenceTagger
 
 
 def forward_backward(emissions: np.ndarray, start: np.ndarray, trans: np.ndarray) -> np.ndarray:
@@ -37,6 +39,9 @@ class StageTagger:
     """e5 context features → logistic regression → transition smoothing."""
 
     labels = STAGES
+    # class-level defaults: a tagger pickled before the GRU existed loads as "no GRU"
+    sequence: SequenceTagger | None = None
+    sequence_weight = 0.0
 
     def __init__(self, C: float = 2.0, transition_weight: float = 1.0, prior_power: float = 1.0, seed: int = 0):
         self.C = C
@@ -81,8 +86,22 @@ class StageTagger:
         start = np.power(self.start, self.transition_weight)
         return forward_backward(likelihood + 1e-12, start / start.sum(), trans)
 
+    def fit_sequence(self, feats: list[ChatFeatures], stages: list[list[str]], seed: int = 0) -> "StageTagger":
+        index = {s: i for i, s in enumerate(self.labels)}
+        labels = [np.array([index[s] for s in seq]) for seq in stages]
+        self.sequence = SequenceTagger(len(self.labels), seed=seed).fit(feats, labels)
+        return self
+
+    def sequence_proba(self, feats: list[ChatFeatures], head_probas: list[np.ndarray]) -> list[np.ndarray]:
+        """The stage posteriors: the head's (``head_proba``) smoothed, and the GRU's averaged in."""
+        smoothed = [self.smooth(p) for p in head_probas]
+        if self.sequence is None or self.sequence_weight == 0:
+            return smoothed
+        a = self.sequence_weight
+        return [(1 - a) * s + a * g for s, g in zip(smoothed, self.sequence.predict_proba(feats))]
+
     def predict_proba(self, feats: list[ChatFeatures]) -> list[np.ndarray]:
-        return [self.smooth(p) for p in self.head_proba(feats)]
+        return self.sequence_proba(feats, self.head_proba(feats))
 
     def predict(self, feats: list[ChatFeatures]) -> list[list[str]]:
         return [[self.labels[i] for i in p.argmax(axis=1)] for p in self.predict_proba(feats)]

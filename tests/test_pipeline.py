@@ -43,6 +43,14 @@ def test_analysis_has_the_contract_shape(pipeline):
         assert set(m["flags"]) == {e["flag"] for e in m["evidence"]}
 
 
+def test_stage_scores_are_the_taggers_posteriors(pipeline):
+    # the pipeline and the tagger's own predict_proba (what training selects on) are one path
+    [result] = pipeline.analyze([SIDE_ORDER_CHAT])
+    [proba] = pipeline.analyzer.stage.predict_proba(pipeline.featurise([SIDE_ORDER_CHAT]))
+    for message, row in zip(result["messages"], proba):
+        assert message["stage_scores"] == pytest.approx(dict(zip(STAGES, row)), abs=1e-3)
+
+
 def test_side_order_is_flagged_with_its_span(pipeline):
     [result] = pipeline.analyze([SIDE_ORDER_CHAT])
     last = result["messages"][-1]
@@ -51,6 +59,16 @@ def test_side_order_is_flagged_with_its_span(pipeline):
     text = SIDE_ORDER_CHAT.messages[-1].text
     assert text[ev["start"]:ev["end"]] == ev["text"] and ev["source"] in ("rule", "model")
     assert result["messages"][1]["stage"] == "quote"
+
+
+def test_the_qr_code_after_a_side_order_is_flagged_too(pipeline):
+    chat = make_chat("t-qr", [*[(m.sender, m.text, None) for m in SIDE_ORDER_CHAT.messages],
+                              ("rep", "[图片]", "image"), ("customer", "好的", None), ("rep", "[图片]", "image")])
+    [result] = pipeline.analyze([chat])
+    qr, _, later = result["messages"][-3:]
+    assert "side_order" in qr["flags"]
+    assert qr["evidence"][0]["source"] == "rule" and qr["evidence"][0]["rule"] == "side-order-attachment"
+    assert "side_order" not in later["flags"]  # the customer spoke in between: no longer the same turn
 
 
 def test_role_scope(pipeline):

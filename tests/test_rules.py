@@ -27,6 +27,23 @@ def test_disguised_side_orders_fire(rules, text):
     assert "side_order" in flags(rules, text)
 
 
+def test_an_attachment_carries_the_side_order_it_follows(rules):
+    qr = Message(id="m2", sender="rep", text="[图片]", type="image")
+    assert "side_order" in {h.rule.flag for h in rules.match(qr, flagged_before=["side_order"])}
+    assert "side_order" not in {h.rule.flag for h in rules.match(qr, flagged_before=["false_promise"])}
+    assert "side_order" not in flags(rules, "[图片]", type="image")  # a product photo on its own
+    # text is left to the model: what follows a side order is not always one
+    assert "side_order" not in {h.rule.flag for h in rules.match(
+        Message(id="m2", sender="rep", text="好的呀", type="text"), flagged_before=["side_order"])}
+
+
+@pytest.mark.parametrize("text", [
+    "钱不能转我个人，要在小程序里付才有订单", "阿姨不用转给我哈，走店里的渠道", "转我个人可不行老弟，公司规定不收私人转账",
+])
+def test_refusing_a_personal_transfer_does_not_fire(rules, text):
+    assert "side_order" not in flags(rules, text)
+
+
 @pytest.mark.parametrize("text", [
     "请在官方小程序下单哦", "点官方商城链接付款就可以", "地址发我一下，今天给您发货", "这个价格是公司统一的活动价",
     # look-alikes the first rules fired on: words and grades with a v, paying by scanning the shop's code

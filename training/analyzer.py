@@ -21,7 +21,7 @@ from chatcoach.pipeline import Analyzer
 
 log = logging.getLogger(__name__)
 
-STAGE_GRID = {"C": (0.5, 2.0, 8.0), "transition_weight": (0.0, 0.5, 1.0)}
+STAGE_GRID = {"C": (0.5, 2.0, 8.0), "transition_weight": (0.0, 0.5, 1.0), "sequence_weight": (0.0, 0.25, 0.5, 0.75)}
 PRECISION_FLOOR = {"insult": 0.95, "side_order": 0.95}
 
 
@@ -47,7 +47,17 @@ def fit_stage(train: list[ChatFeatures], dev: list[ChatFeatures], seed: int) -> 
                 best = (f1, C, w)
     _, C, w = best
     tagger = StageTagger(C=C, transition_weight=w, seed=seed).fit(train, _stages(train))
-    return tagger, {"grid_dev_macro_f1": results, "chosen": {"C": C, "transition_weight": w}}
+    log.info("stage: a GRU over each chat, averaged in with a weight chosen on dev")
+    tagger.fit_sequence(train, _stages(train), seed=seed)
+    by_weight = {}
+    for a in STAGE_GRID["sequence_weight"]:
+        tagger.sequence_weight = a
+        by_weight[a] = stage_scores(_flat(_stages(dev)), _flat(tagger.predict(dev)))["macro_f1"]
+        results[f"C={C},w={w},sequence={a}"] = round(by_weight[a], 4)
+        log.info("stage sequence_weight=%s dev macro-F1 %.4f", a, by_weight[a])
+    tagger.sequence_weight = max(by_weight, key=by_weight.get)
+    return tagger, {"grid_dev_macro_f1": results,
+                    "chosen": {"C": C, "transition_weight": w, "sequence_weight": tagger.sequence_weight}}
 
 
 def out_of_fold_stage_probas(train: list[ChatFeatures], tagger: StageTagger, folds: int = 5) -> list[np.ndarray]:
@@ -83,7 +93,8 @@ def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[Fl
     for j, flag in enumerate(FLAGS):
         scope = np.array([m.sender == ROLE[flag] for m in messages])
         gold = np.array([flag in (m.flags or []) for m in messages])[scope]
-        # a rule hit always raises the flag in the pipeline, so it counts as certain here
+        # a rule hit always raises the flag in the pipeline, so it counts as certain here (rules that
+        # fire after a flagged message are left out: they follow from the threshold being chosen)
         rule_hit = np.array([any(h.rule.flag == flag for h in rules.match(m)) for m, s in zip(messages, scope) if s])
         combined = np.where(rule_hit, 1.0, all_scores[scope, j])
         thresholds[flag] = pick_threshold(gold, combined, PRECISION_FLOOR.get(flag))
