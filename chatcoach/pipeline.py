@@ -22,7 +22,7 @@ from chatcoach.jsonl import Record
 from chatcoach.models.features import ChatFeatures, featurise
 from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
-from chatcoach.models.rules import HotRules, RuleSet
+from chatcoach.models.rules import HotRules, RuleSet, with_same_sender_before
 from chatcoach.models.sop_index import SopIndex, library_hash
 from chatcoach.models.stage import StageTagger
 from chatcoach.models.suggester import Suggester
@@ -196,12 +196,13 @@ class Pipeline:
 
     def _chat_result(self, chat: Chat, stage_proba, funnel_proba, flag_proba, rules: RuleSet) -> dict:
         messages = []
-        previous: tuple[str | None, list[str]] = (None, [])  # sender and flags of the message before
-        for m, s_row, f_row in zip(chat.messages, stage_proba, flag_proba):
+        raised: list[str] = []
+        for (m, before), s_row, f_row in zip(with_same_sender_before(chat.messages), stage_proba, flag_proba):
             scores = {flag: float(p) for flag, p in zip(FLAGS, f_row)}
+            flagged_before = raised if before is not None else ()
             evidence = []
             raised = []
-            for hit in rules.match(m, previous[1] if previous[0] == m.sender else ()):
+            for hit in rules.match(m, before, flagged_before):
                 flag = hit.rule.flag
                 if ROLE[flag] != m.sender:
                     continue
@@ -215,7 +216,6 @@ class Pipeline:
                     raised.append(flag)
                     start, end = self.analyzer.flags.evidence_span(flag, m.text)
                     evidence.append({"flag": flag, "text": m.text[start:end], "start": start, "end": end, "source": "model"})
-            previous = (m.sender, raised)
             messages.append({
                 "id": m.id,
                 "stage": STAGES[int(np.argmax(s_row))],

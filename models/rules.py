@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -36,9 +36,12 @@ class Rule:
     types: list[str] = field(default_factory=list)
     unofficial_links: bool = False
     after_flagged: bool = False
+    exclude_before: list[re.Pattern] = field(default_factory=list)
 
-    def applies(self, message: Message, flagged_before: Collection[str]) -> bool:
+    def applies(self, message: Message, before: Message | None, flagged_before: Collection[str]) -> bool:
         if self.role != message.sender or any(p.search(message.text) for p in self.exclude):
+            return False
+        if before is not None and any(p.search(before.text) for p in self.exclude_before):
             return False
         return not self.after_flagged or self.flag in flagged_before
 
@@ -78,6 +81,7 @@ class RuleSet:
                     exclude=[re.compile(p, re.IGNORECASE) for p in raw.get("exclude", [])],
                     types=list(raw.get("types", [])), unofficial_links=bool(raw.get("unofficial_links", False)),
                     after_flagged=bool(raw.get("after_flagged", False)),
+                    exclude_before=[re.compile(p, re.IGNORECASE) for p in raw.get("exclude_before", [])],
                 ))
             except re.error as exc:
                 raise ValueError(f"rule {rule_id}: bad regex: {exc}") from exc
@@ -93,13 +97,15 @@ class RuleSet:
         host = (urlparse(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.official_domains)
 
-    def match(self, message: Message, flagged_before: Collection[str] = ()) -> list[RuleHit]:
-        """The rules this message fires; ``flagged_before``: the flags raised on the message the
-        same sender sent right before it (what ``after_flagged`` rules look at)."""
+    def match(self, message: Message, before: Message | None = None,
+              flagged_before: Collection[str] = ()) -> list[RuleHit]:
+        """The rules this message fires. ``before``: the message right before it when the same
+        sender sent it (what ``exclude_before`` reads), ``flagged_before``: the flags raised on
+        that message (what ``after_flagged`` rules look at)."""
         hits = []
         text = message.text
         for rule in self.rules:
-            if not rule.applies(message, flagged_before):
+            if not rule.applies(message, before, flagged_before):
                 continue
             hit = None
             for kw in rule.keywords:
@@ -123,6 +129,14 @@ class RuleSet:
             if hit:
                 hits.append(hit)
         return hits
+
+
+def with_same_sender_before(messages: Iterable[Message]) -> Iterator[tuple[Message, Message | None]]:
+    """Each message with the one right before it when the same sender sent both, else None."""
+    previous = None
+    for message in messages:
+        yield message, previous if previous is not None and previous.sender == message.sender else None
+        previous = message
 
 
 class HotRules:

@@ -37,6 +37,21 @@ def test_an_attachment_carries_the_side_order_it_follows(rules):
         Message(id="m2", sender="rep", text="好的呀", type="text"), flagged_before=["side_order"])}
 
 
+def rep_transfer_fires(rules, text, before=None):
+    transfer = Message(id="m2", sender="rep", text=text, type="transfer")
+    said = Message(id="m1", sender="rep", text=before) if before else None
+    return "side_order" in {h.rule.flag for h in rules.match(transfer, said)}
+
+
+def test_a_rep_sending_money_is_a_side_order_unless_it_goes_back(rules):
+    assert rep_transfer_fires(rules, "[转账] ¥50.00", "你在别家下单，差价我私下返你")
+    assert rep_transfer_fires(rules, "[红包]")
+    assert not rep_transfer_fires(rules, "[转账] ¥500.00 已退还")
+    assert not rep_transfer_fires(rules, "[已退还红包]")
+    assert not rep_transfer_fires(rules, "[转账] ¥600.00", "别别别，我现在就退你")
+    assert not rep_transfer_fires(rules, "[转账] ¥20.00", "是我不对，我自己贴你20块，转你了")
+
+
 @pytest.mark.parametrize("text", [
     "钱不能转我个人，要在小程序里付才有订单", "阿姨不用转给我哈，走店里的渠道", "转我个人可不行老弟，公司规定不收私人转账",
 ])

@@ -15,7 +15,7 @@ from chatcoach.evaluation.metrics import pick_threshold, stage_scores
 from chatcoach.models.features import ChatFeatures
 from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
-from chatcoach.models.rules import RuleSet
+from chatcoach.models.rules import RuleSet, with_same_sender_before
 from chatcoach.models.stage import StageTagger
 from chatcoach.pipeline import Analyzer
 
@@ -88,14 +88,15 @@ def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[Fl
             oof[i] = p
     scored = list(train) + list(dev)
     all_scores = np.vstack(oof + detector.predict_proba(dev))
-    messages = [m for f in scored for m in f.chat.messages]
+    messages = [pair for f in scored for pair in with_same_sender_before(f.chat.messages)]
     thresholds, report = {}, {}
     for j, flag in enumerate(FLAGS):
-        scope = np.array([m.sender == ROLE[flag] for m in messages])
-        gold = np.array([flag in (m.flags or []) for m in messages])[scope]
+        scope = np.array([m.sender == ROLE[flag] for m, _ in messages])
+        gold = np.array([flag in (m.flags or []) for m, _ in messages])[scope]
         # a rule hit always raises the flag in the pipeline, so it counts as certain here (rules that
         # fire after a flagged message are left out: they follow from the threshold being chosen)
-        rule_hit = np.array([any(h.rule.flag == flag for h in rules.match(m)) for m, s in zip(messages, scope) if s])
+        rule_hit = np.array([any(h.rule.flag == flag for h in rules.match(m, before))
+                             for (m, before), s in zip(messages, scope) if s])
         combined = np.where(rule_hit, 1.0, all_scores[scope, j])
         thresholds[flag] = pick_threshold(gold, combined, PRECISION_FLOOR.get(flag))
         report[flag] = {"threshold": round(thresholds[flag], 4), "positives": int(gold.sum()), "rule_hits": int(rule_hit.sum())}
