@@ -22,6 +22,7 @@ def flags(rules, text, sender="rep", type="text"):
 @pytest.mark.parametrize("text", [
     "加我小号吧，那边便宜", "V我，私下给你便宜点", "vx: mei_beauty88 加这个", "直接转我个人微信就行",
     "扫一下我的收款码", "去我朋友的店拍，便宜三十", "不走公司系统，给您省点", "货到付款给我就行",
+    "到时候现金直接给我，不用过公司的账", "小程序没货了，去他那边拍，一个厂出来的", "这批主材我私下给您拿，比清单便宜",
 ])
 def test_disguised_side_orders_fire(rules, text):
     assert "side_order" in flags(rules, text)
@@ -54,6 +55,7 @@ def test_a_rep_sending_money_is_a_side_order_unless_it_goes_back(rules):
 
 @pytest.mark.parametrize("text", [
     "钱不能转我个人，要在小程序里付才有订单", "阿姨不用转给我哈，走店里的渠道", "转我个人可不行老弟，公司规定不收私人转账",
+    "我们不能私下收现金，您在小程序里选货到付款", "价格是总部定的，我私下改不了",
 ])
 def test_refusing_a_personal_transfer_does_not_fire(rules, text):
     assert "side_order" not in flags(rules, text)
