@@ -196,7 +196,7 @@ class Pipeline:
 
     def _chat_result(self, chat: Chat, stage_proba, funnel_proba, flag_proba, rules: RuleSet) -> dict:
         messages = []
-        raised: list[str] = []
+        raised: list[str] = []  # the flags of the message before, when the loop reads the next
         for (m, before), s_row, f_row in zip(with_same_sender_before(chat.messages), stage_proba, flag_proba):
             scores = {flag: float(p) for flag, p in zip(FLAGS, f_row)}
             flagged_before = raised if before is not None else ()
