@@ -477,6 +477,49 @@ def export_feedback(
         _err(f"{missing} accepted suggestions were on chats that are not stored (stateless /v1/suggest): not exported")
 
 
+rules_app = typer.Typer(help="The company rules file: check it before QA relies on it.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def rules_check(
+    rules_file: Annotated[Optional[Path], typer.Argument(metavar="[RULES]", help="A rules file (YAML or JSON); the configured one by default.")] = None,
+    chats: Annotated[Optional[list[Path]], typer.Option("--chats", help="Labelled chats JSONL to score each rule on (repeatable).")] = None,
+    show: Annotated[int, typer.Option(help="False alarms to print per rule.")] = 3,
+) -> None:
+    """Load a rules file as the service would (every mistake named by rule and key); with
+    labelled chats, each rule's hits and precision, and its false alarms."""
+    from chatcoach.config import get_settings
+    from chatcoach.jsonl import read_chats
+    from chatcoach.models.rules import RuleSet, rule_reports
+
+    path = rules_file or get_settings().rules_path
+    try:
+        rules = RuleSet.from_file(path)
+    except (OSError, ValueError) as exc:
+        _err(f"error: {path}: {exc}")
+        raise typer.Exit(1)
+    typer.echo(f"{path}: {len(rules.rules)} rules load")
+    if not chats:
+        return
+    labelled = []
+    for chat_file in chats:
+        for record in read_chats(chat_file):
+            if not record.ok:
+                _err(f"{chat_file}:{record.line}: {record.error}")
+            elif record.item.labelled_errors():
+                _err(f"{chat_file}:{record.line}: chat {record.item.chat_id}: {record.item.labelled_errors()[0]}")
+            else:
+                labelled.append(record.item)
+    typer.echo(f"on {len(labelled)} labelled chats:")
+    typer.echo(f"{'rule':36} {'flag':14} {'hits':>5} {'right':>5} {'precision':>9}")
+    for report in rule_reports(rules, labelled):
+        precision = "—" if report.precision is None else f"{report.precision:.3f}"
+        typer.echo(f"{report.rule.id:36} {report.rule.flag:14} {report.hits:5d} {report.right:5d} {precision:>9}")
+        for wrong in report.wrong[:show]:
+            typer.echo(f"    false alarm  {wrong[:100]}")
+
+
 corpus_app = typer.Typer(help="Build and check labeled_chats/.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 

@@ -113,6 +113,12 @@ class Pipeline:
     def rules(self) -> RuleSet:
         return self._rules.current() if isinstance(self._rules, HotRules) else self._rules
 
+    @property
+    def rules_error(self) -> str | None:
+        """Why the rules file's latest edit did not load (the rules before it stay in force)."""
+        self.rules  # noqa: B018 - reading the rules is what notices a new edit
+        return self._rules.error if isinstance(self._rules, HotRules) else None
+
     # ---------------------------------------------------------------- analysis
     def featurise(self, chats: list[Chat], progress: bool = False) -> list[ChatFeatures]:
         return featurise(self.encoder, chats, progress=progress)

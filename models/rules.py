@@ -3,22 +3,29 @@
 A rules file (YAML or JSON) is the company's own lexicon: the built-in default
 (models/rules/default.yaml) covers disguised side-order forms and message-type
 rules; a company points ``CHATCOACH_RULES_PATH`` at its own. The file is
-re-read whenever it changes on disk, so QA can edit it without a restart.
+re-read whenever it changes on disk, so QA can edit it without a restart; an
+edit that does not load leaves the rules before it in force. ``rule_reports``
+scores each rule on labelled chats (``chatcoach rules check``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from chatcoach.contract import FLAGS, Message
+from chatcoach.contract import ROLE, Chat, Flag, Message, MessageType, Sender
+
+log = logging.getLogger(__name__)
 
 SEVERITY_SCORE = {"high": 0.97, "medium": 0.9, "low": 0.8}
 _URL = re.compile(r"https?://[^\s，。]+")
@@ -58,6 +65,62 @@ class RuleHit:
     text: str
 
 
+def _compile(pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"bad regex {pattern!r}: {exc}") from None
+
+
+Regexes = list[Annotated[re.Pattern, BeforeValidator(_compile)]]
+
+
+class RuleSpec(BaseModel):
+    """One rule as a rules file writes it; unknown keys are errors (a misspelt key would
+    otherwise leave a rule that silently never fires)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    id: str | None = None
+    flag: Flag
+    role: Sender | None = None  # default: whom the contract lets the flag be raised on
+    severity: Literal["high", "medium", "low"] = "high"
+    keywords: list[str] = []
+    patterns: Regexes = []
+    exclude: Regexes = []
+    types: list[MessageType] = []
+    unofficial_links: bool = False
+    after_flagged: bool = False
+    exclude_before: Regexes = []
+
+    @model_validator(mode="after")
+    def _role_in_scope(self) -> "RuleSpec":
+        if self.role is not None and self.role != ROLE[self.flag]:
+            raise ValueError(f"role: {self.flag} is raised on {ROLE[self.flag]} messages only")
+        return self
+
+
+class RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    official_domains: list[str] = []
+    rules: list[RuleSpec] = []
+
+
+def _describe(exc: ValidationError, spec) -> str:
+    """Pydantic's errors, each named by its rule's id where it has one."""
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = ".".join(str(p) for p in loc) or "(file)"
+        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+            raw = spec["rules"][loc[1]]
+            rule_id = raw.get("id", f"rule-{loc[1]}") if isinstance(raw, dict) else f"rule-{loc[1]}"
+            where = ": ".join([f"rule {rule_id}", *([".".join(str(p) for p in loc[2:])] if loc[2:] else [])])
+        lines.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)
+
+
 class RuleSet:
     def __init__(self, rules: list[Rule], official_domains: list[str] | None = None):
         self.rules = rules
@@ -65,27 +128,16 @@ class RuleSet:
 
     @classmethod
     def from_dict(cls, spec: dict) -> "RuleSet":
-        rules = []
-        for i, raw in enumerate(spec.get("rules", [])):
-            rule_id = raw.get("id", f"rule-{i}")
-            if raw.get("flag") not in FLAGS:
-                raise ValueError(f"rule {rule_id}: flag must be one of {FLAGS}")
-            severity = raw.get("severity", "high")
-            if severity not in SEVERITY_SCORE:
-                raise ValueError(f"rule {rule_id}: severity must be one of {list(SEVERITY_SCORE)}")
-            try:
-                rules.append(Rule(
-                    id=rule_id, flag=raw["flag"], role=raw.get("role", "rep"), severity=severity,
-                    keywords=list(raw.get("keywords", [])),
-                    patterns=[re.compile(p, re.IGNORECASE) for p in raw.get("patterns", [])],
-                    exclude=[re.compile(p, re.IGNORECASE) for p in raw.get("exclude", [])],
-                    types=list(raw.get("types", [])), unofficial_links=bool(raw.get("unofficial_links", False)),
-                    after_flagged=bool(raw.get("after_flagged", False)),
-                    exclude_before=[re.compile(p, re.IGNORECASE) for p in raw.get("exclude_before", [])],
-                ))
-            except re.error as exc:
-                raise ValueError(f"rule {rule_id}: bad regex: {exc}") from exc
-        return cls(rules, spec.get("official_domains"))
+        try:
+            parsed = RulesFile.model_validate(spec)
+        except ValidationError as exc:
+            raise ValueError(_describe(exc, spec)) from None
+        rules = [Rule(id=r.id or f"rule-{i}", flag=r.flag, role=r.role or ROLE[r.flag], severity=r.severity,
+                      keywords=r.keywords, patterns=r.patterns, exclude=r.exclude, types=r.types,
+                      unofficial_links=r.unofficial_links, after_flagged=r.after_flagged,
+                      exclude_before=r.exclude_before)
+                 for i, r in enumerate(parsed.rules)]
+        return cls(rules, parsed.official_domains)
 
     @classmethod
     def from_file(cls, path: Path) -> "RuleSet":
@@ -139,23 +191,73 @@ def with_same_sender_before(messages: Iterable[Message]) -> Iterator[tuple[Messa
         previous = message
 
 
+@dataclass
+class RuleReport:
+    """How one rule does on labelled chats: its hits, and how many carry its flag."""
+
+    rule: Rule
+    hits: int = 0
+    right: int = 0
+    wrong: list[str] = field(default_factory=list)  # "chat_id/message_id: text" of the false alarms
+
+    @property
+    def precision(self) -> float | None:
+        return self.right / self.hits if self.hits else None
+
+
+def rule_reports(rules: RuleSet, chats: Iterable[Chat]) -> list[RuleReport]:
+    """Each rule against labelled chats. ``after_flagged`` rules read the labels of the message
+    before (in the pipeline they read what was raised on it)."""
+    reports = {rule.id: RuleReport(rule) for rule in rules.rules}
+    for chat in chats:
+        for message, before in with_same_sender_before(chat.messages):
+            flagged_before = (before.flags or []) if before is not None else ()
+            for hit in rules.match(message, before, flagged_before):
+                report = reports[hit.rule.id]
+                report.hits += 1
+                if hit.rule.flag in (message.flags or []):
+                    report.right += 1
+                else:
+                    report.wrong.append(f"{chat.chat_id}/{message.id}: {message.text}")
+    return list(reports.values())
+
+
 class HotRules:
-    """A RuleSet that reloads itself when its file changes (checked at most once per call)."""
+    """A RuleSet that reloads itself when its file changes (checked at most once per call).
+
+    QA edits the file live, so a broken edit must not stop analysis: the rules that last loaded
+    stay in force, and the error is logged and kept in ``error`` until the file is fixed. A file
+    that never loaded (missing, or broken from the start) is an error at once."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._mtime: float | None = None
-        self._rules = RuleSet([])
+        self._rules: RuleSet | None = None
+        self.error: str | None = None
 
     def current(self) -> RuleSet:
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
+            if self._rules is None:
+                raise FileNotFoundError(f"rules file {self.path} not found (CHATCOACH_RULES_PATH)") from None
+            self.error = f"{self.path}: file removed; the rules loaded before stay in force"
             return self._rules
         if mtime != self._mtime:
             with self._lock:
                 if mtime != self._mtime:
-                    self._rules = RuleSet.from_file(self.path)
-                    self._mtime = mtime
+                    self._reload(mtime)
         return self._rules
+
+    def _reload(self, mtime: float) -> None:
+        try:
+            rules = RuleSet.from_file(self.path)
+        except (ValueError, yaml.YAMLError) as exc:  # json.JSONDecodeError is a ValueError
+            if self._rules is None:
+                raise ValueError(f"{self.path}: {exc}") from exc
+            self.error = f"{self.path}: {exc}"
+            log.warning("rules file not reloaded, the rules loaded before stay in force: %s", self.error)
+        else:
+            self._rules, self.error = rules, None
+        self._mtime = mtime

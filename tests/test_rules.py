@@ -91,11 +91,23 @@ def test_message_type_and_links():
     assert flags(rules, "这家便宜 https://weidian.com/x?id=2", type="link") == {"side_order"}
 
 
-def test_bad_rule_files_are_named():
-    with pytest.raises(ValueError, match="rule r1"):
-        RuleSet.from_dict({"rules": [{"id": "r1", "flag": "rudeness"}]})
-    with pytest.raises(ValueError, match="rule r2: bad regex"):
-        RuleSet.from_dict({"rules": [{"id": "r2", "flag": "insult", "patterns": ["(unclosed"]}]})
+@pytest.mark.parametrize("rule, error", [
+    ({"id": "r1", "flag": "rudeness"}, "rule r1: flag"),
+    ({"id": "r2", "flag": "insult", "patterns": ["(unclosed"]}, "rule r2: patterns.0: bad regex"),
+    # mistakes that would otherwise load a rule that never fires, or fires on every 穷
+    ({"id": "r3", "flag": "insult", "pattern": ["穷鬼"]}, "rule r3: pattern: Extra inputs"),
+    ({"id": "r4", "flag": "insult", "keywords": "穷鬼"}, "rule r4: keywords: Input should be a valid list"),
+    ({"id": "r5", "flag": "complaint", "role": "rep"}, "rule r5: role: complaint is raised on customer messages only"),
+    ({"id": "r6", "flag": "side_order", "types": ["sticker"]}, "rule r6: types.0"),
+])
+def test_bad_rule_files_are_named(rule, error):
+    with pytest.raises(ValueError, match=error):
+        RuleSet.from_dict({"rules": [rule]})
+
+
+def test_a_rule_without_a_role_takes_its_flags_scope():
+    rules = RuleSet.from_dict({"rules": [{"id": "c", "flag": "complaint", "keywords": ["12315"]}]})
+    assert flags(rules, "再不退我就打12315", sender="customer") == {"complaint"}
 
 
 def test_hot_reload(tmp_path):
@@ -104,9 +116,36 @@ def test_hot_reload(tmp_path):
     hot = HotRules(path)
     assert flags(hot.current(), "你这穷鬼") == set()
     path.write_text("rules:\n  - {id: poor, flag: insult, role: rep, keywords: [穷鬼]}\n", encoding="utf-8")
-    later = time.time() + 5
-    os.utime(path, (later, later))  # a new mtime even on coarse-grained filesystems
+    touch(path, 5)
     assert flags(hot.current(), "你这穷鬼") == {"insult"}
+
+
+def touch(path, seconds_ahead):
+    later = time.time() + seconds_ahead
+    os.utime(path, (later, later))  # a new mtime even on coarse-grained filesystems
+
+
+def test_a_broken_edit_keeps_the_last_rules_in_force(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - {id: poor, flag: insult, keywords: [穷鬼]}\n", encoding="utf-8")
+    hot = HotRules(path)
+    assert flags(hot.current(), "你这穷鬼") == {"insult"} and hot.error is None
+    path.write_text("rules:\n  - {id: poor, flag: insult, patterns: ['(穷鬼']}\n", encoding="utf-8")
+    touch(path, 5)
+    assert flags(hot.current(), "你这穷鬼") == {"insult"}
+    assert "rule poor: patterns.0: bad regex" in hot.error
+    path.write_text("rules: []\n", encoding="utf-8")
+    touch(path, 10)
+    assert flags(hot.current(), "你这穷鬼") == set() and hot.error is None
+
+
+def test_a_rules_file_that_never_loaded_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="CHATCOACH_RULES_PATH"):
+        HotRules(tmp_path / "missing.yaml").current()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules: [{id: x, flag: insult, keyword: [a]}]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="rule x: keyword"):
+        HotRules(broken).current()
 
 
 @pytest.mark.parametrize("text, flag", [

@@ -26,8 +26,10 @@ def readyz(request: Request, response: Response) -> dict:
         checks["database"] = False
     ready = all(checks.values())
     response.status_code = 200 if ready else 503
+    # a broken rules edit leaves the previous rules in force: still ready, but said here
     return {"status": "ready" if ready else "not ready", **checks,
-            "models_data_hash": state.pipeline.manifest.get("data_hash") if state.pipeline else None}
+            "models_data_hash": state.pipeline.manifest.get("data_hash") if state.pipeline else None,
+            "rules_error": state.pipeline.rules_error if state.pipeline else None}
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

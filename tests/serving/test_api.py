@@ -31,6 +31,7 @@ def test_health_ready_metrics(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["models"] and ready.json()["database"]
+    assert ready.json()["rules_error"] is None
     client.get("/healthz")
     assert "chatcoach_requests_total" in client.get("/metrics").text
 
