@@ -18,7 +18,7 @@ from chatcoach.models.features import ChatFeatures
 
 
 class ChatGRU(nn.Module):
-    def __init__(self, n_inputs: int, n_labels: int, hidden: int = 128, dropout: float = 0.5):
+    def __init__(self, n_inputs: int, n_labels: int, hidden: int, dropout: float):
         super().__init__()
         self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_inputs, hidden), nn.GELU(), nn.Dropout(dropout))
         self.gru = nn.GRU(hidden, hidden // 2, batch_first=True, bidirectional=True)
@@ -37,7 +37,7 @@ def _inputs(feat: ChatFeatures) -> np.ndarray:
 class SequenceTagger:
     """Fit on chats' features and per-message label indices; predicts [n_messages, n_labels] per chat."""
 
-    def __init__(self, n_labels: int, hidden: int = 128, dropout: float = 0.5, noise: float = 0.05,
+    def __init__(self, n_labels: int, hidden: int = 256, dropout: float = 0.3, noise: float = 0.05,
                  epochs: int = 30, batch_size: int = 16, lr: float = 1e-3, seed: int = 0):
         self.n_labels = n_labels
         self.hidden, self.dropout, self.noise = hidden, dropout, noise
