@@ -43,6 +43,14 @@ def _detect_kind(path: Path) -> str:
     return "chats"
 
 
+def _problems(record, labelled: bool) -> list[str]:
+    """What is wrong with one record read from a file: its contract error, or, for a chat that
+    must be labelled, each label it lacks or breaks."""
+    if not record.ok:
+        return [str(record.error)]
+    return [f"chat {record.item.chat_id}: {p}" for p in record.item.labelled_errors()] if labelled else []
+
+
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="JSONL files to check against the contract.")],
@@ -65,9 +73,7 @@ def validate(
         records = read_jsonl(path, KINDS[file_kind])
         bad = 0
         for r in records:
-            problems = [str(r.error)] if not r.ok else []
-            if r.ok and labelled and file_kind == "chats":
-                problems = [f"chat {r.item.chat_id}: {p}" for p in r.item.labelled_errors()]
+            problems = _problems(r, labelled=labelled and file_kind == "chats")
             for p in problems:
                 _err(f"{path}:{r.line}: {p}")
             bad += bool(problems)
@@ -150,7 +156,7 @@ def _pipeline():
 
     try:
         return Pipeline.load()
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # no trained models, or a rules file that does not load
         _err(f"error: {exc}")
         raise typer.Exit(2)
 
@@ -505,11 +511,10 @@ def rules_check(
     labelled = []
     for chat_file in chats:
         for record in read_chats(chat_file):
-            if not record.ok:
-                _err(f"{chat_file}:{record.line}: {record.error}")
-            elif record.item.labelled_errors():
-                _err(f"{chat_file}:{record.line}: chat {record.item.chat_id}: {record.item.labelled_errors()[0]}")
-            else:
+            problems = _problems(record, labelled=True)
+            for problem in problems:
+                _err(f"{chat_file}:{record.line}: {problem}")
+            if not problems:
                 labelled.append(record.item)
     typer.echo(f"on {len(labelled)} labelled chats:")
     typer.echo(f"{'rule':36} {'flag':14} {'hits':>5} {'right':>5} {'precision':>9}")

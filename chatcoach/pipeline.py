@@ -98,6 +98,8 @@ class Pipeline:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("format") != ARTIFACT_FORMAT:
             raise RuntimeError(f"{manifest_path}: artifact format {manifest.get('format')} != {ARTIFACT_FORMAT}; retrain")
+        rules = HotRules(settings.rules_path)
+        rules.current()  # a rules file that does not load stops start-up, not every analysis after it
         from chatcoach.models.encoder import Encoder
         from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
 
@@ -106,7 +108,7 @@ class Pipeline:
                                          lambda: ensure_analyzer_encoder(settings, rebuild_stale=False))
         analyzer = joblib.load(artifacts / manifest["analyzer"])
         suggester = joblib.load(artifacts / manifest["suggester"]) if manifest.get("suggester") else None
-        return cls(analyzer_encoder, analyzer, HotRules(settings.rules_path), manifest, suggester,
+        return cls(analyzer_encoder, analyzer, rules, manifest, suggester,
                    base_encoder=base, settings=settings)
 
     @property
@@ -116,8 +118,10 @@ class Pipeline:
     @property
     def rules_error(self) -> str | None:
         """Why the rules file's latest edit did not load (the rules before it stay in force)."""
-        self.rules  # noqa: B018 - reading the rules is what notices a new edit
-        return self._rules.error if isinstance(self._rules, HotRules) else None
+        if not isinstance(self._rules, HotRules):
+            return None
+        self._rules.current()  # notices an edit made since the last analysis
+        return self._rules.error
 
     # ---------------------------------------------------------------- analysis
     def featurise(self, chats: list[Chat], progress: bool = False) -> list[ChatFeatures]:

@@ -132,10 +132,7 @@ class RuleSet:
             parsed = RulesFile.model_validate(spec)
         except ValidationError as exc:
             raise ValueError(_describe(exc, spec)) from None
-        rules = [Rule(id=r.id or f"rule-{i}", flag=r.flag, role=r.role or ROLE[r.flag], severity=r.severity,
-                      keywords=r.keywords, patterns=r.patterns, exclude=r.exclude, types=r.types,
-                      unofficial_links=r.unofficial_links, after_flagged=r.after_flagged,
-                      exclude_before=r.exclude_before)
+        rules = [Rule(**r.model_dump() | {"id": r.id or f"rule-{i}", "role": r.role or ROLE[r.flag]})
                  for i, r in enumerate(parsed.rules)]
         return cls(rules, parsed.official_domains)
 

@@ -135,3 +135,15 @@ def test_loading_heads_fitted_on_another_encoder_build_warns(tmp_path, encoder, 
     with caplog.at_level("WARNING", logger="chatcoach.pipeline"):
         Pipeline.load(settings.model_copy(update={"artifacts_dir": artifacts}), encoder=encoder)
     assert any("chatcoach train" in r.getMessage() for r in caplog.records)
+
+
+def test_a_rules_file_that_does_not_load_stops_the_pipeline_at_start(tmp_path):
+    from chatcoach.config import Settings
+    from chatcoach.pipeline import Pipeline
+
+    broken = tmp_path / "rules.yaml"
+    broken.write_text("rules:\n  - {id: typo, flag: side_order, keyword: [小号]}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="rule typo: keyword"):
+        Pipeline.load(Settings(rules_path=broken))
+    with pytest.raises(FileNotFoundError, match="CHATCOACH_RULES_PATH"):
+        Pipeline.load(Settings(rules_path=tmp_path / "missing.yaml"))
