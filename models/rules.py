@@ -27,7 +27,8 @@ from chatcoach.contract import ROLE, Chat, Flag, Message, MessageType, Sender
 
 log = logging.getLogger(__name__)
 
-SEVERITY_SCORE = {"high": 0.97, "medium": 0.9, "low": 0.8}
+Severity = Literal["high", "medium", "low"]
+SEVERITY_SCORE: dict[Severity, float] = {"high": 0.97, "medium": 0.9, "low": 0.8}
 _URL = re.compile(r"https?://[^\s，。]+")
 
 
@@ -36,7 +37,7 @@ class Rule:
     id: str
     flag: str
     role: str
-    severity: str = "high"
+    severity: Severity = "high"
     keywords: list[str] = field(default_factory=list)
     patterns: list[re.Pattern] = field(default_factory=list)
     exclude: list[re.Pattern] = field(default_factory=list)
@@ -84,7 +85,7 @@ class RuleSpec(BaseModel):
     id: str | None = None
     flag: Flag
     role: Sender | None = None  # default: whom the contract lets the flag be raised on
-    severity: Literal["high", "medium", "low"] = "high"
+    severity: Severity = "high"
     keywords: list[str] = []
     patterns: Regexes = []
     exclude: Regexes = []

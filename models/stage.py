@@ -35,6 +35,11 @@ def forward_backward(emissions: np.ndarray, start: np.ndarray, trans: np.ndarray
     return post / post.sum(axis=1, keepdims=True)
 
 
+def mix_posteriors(smoothed: list[np.ndarray], sequence: list[np.ndarray], weight: float) -> list[np.ndarray]:
+    """Each chat's stage posteriors: the smoothed head's and the GRU's, the GRU's weighted ``weight``."""
+    return [(1 - weight) * s + weight * g for s, g in zip(smoothed, sequence)]
+
+
 class StageTagger:
     """e5 context features → logistic regression → transition smoothing."""
 
@@ -97,8 +102,7 @@ class StageTagger:
         smoothed = [self.smooth(p) for p in head_probas]
         if self.sequence is None or self.sequence_weight == 0:
             return smoothed
-        a = self.sequence_weight
-        return [(1 - a) * s + a * g for s, g in zip(smoothed, self.sequence.predict_proba(feats))]
+        return mix_posteriors(smoothed, self.sequence.predict_proba(feats), self.sequence_weight)
 
     def predict_proba(self, feats: list[ChatFeatures]) -> list[np.ndarray]:
         return self.sequence_proba(feats, self.head_proba(feats))

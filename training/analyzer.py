@@ -16,7 +16,7 @@ from chatcoach.models.features import ChatFeatures
 from chatcoach.models.flags import FlagDetector
 from chatcoach.models.funnel import FunnelClassifier
 from chatcoach.models.rules import RuleSet, with_same_sender_before
-from chatcoach.models.stage import StageTagger
+from chatcoach.models.stage import StageTagger, mix_posteriors
 from chatcoach.pipeline import Analyzer
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,13 @@ def fit_stage(train: list[ChatFeatures], dev: list[ChatFeatures], seed: int) -> 
     tagger = StageTagger(C=C, transition_weight=w, seed=seed).fit(train, _stages(train))
     log.info("stage: a GRU over each chat, averaged in with a weight chosen on dev")
     tagger.fit_sequence(train, _stages(train), seed=seed)
+    # the head and the GRU read dev once; each weight only mixes their posteriors
+    smoothed = [tagger.smooth(p) for p in tagger.head_proba(dev)]
+    sequence = tagger.sequence.predict_proba(dev)
     by_weight = {}
     for a in STAGE_GRID["sequence_weight"]:
-        tagger.sequence_weight = a
-        by_weight[a] = stage_scores(_flat(_stages(dev)), _flat(tagger.predict(dev)))["macro_f1"]
+        predicted = [[STAGES[i] for i in p.argmax(axis=1)] for p in mix_posteriors(smoothed, sequence, a)]
+        by_weight[a] = stage_scores(_flat(_stages(dev)), _flat(predicted))["macro_f1"]
         results[f"C={C},w={w},sequence={a}"] = round(by_weight[a], 4)
         log.info("stage sequence_weight=%s dev macro-F1 %.4f", a, by_weight[a])
     tagger.sequence_weight = max(by_weight, key=by_weight.get)
