@@ -23,6 +23,7 @@ def flags(rules, text, sender="rep", type="text"):
     "加我小号吧，那边便宜", "V我，私下给你便宜点", "vx: mei_beauty88 加这个", "直接转我个人微信就行",
     "扫一下我的收款码", "去我朋友的店拍，便宜三十", "不走公司系统，给您省点", "货到付款给我就行",
     "到时候现金直接给我，不用过公司的账", "小程序没货了，去他那边拍，一个厂出来的", "这批主材我私下给您拿，比清单便宜",
+    "这款我能按内部价给您", "走我这儿拿，比门店便宜两百", "我有朋友在厂里拿货，便宜一半", "钱直接给我，别跟店里说",
 ])
 def test_disguised_side_orders_fire(rules, text):
     assert "side_order" in flags(rules, text)
@@ -56,6 +57,7 @@ def test_a_rep_sending_money_is_a_side_order_unless_it_goes_back(rules):
 @pytest.mark.parametrize("text", [
     "钱不能转我个人，要在小程序里付才有订单", "阿姨不用转给我哈，走店里的渠道", "转我个人可不行老弟，公司规定不收私人转账",
     "我们不能私下收现金，您在小程序里选货到付款", "价格是总部定的，我私下改不了",
+    "走我这儿不行哦，要在小程序下单才有售后", "没法给您内部价，都是官方统一价", "我有朋友也买的这款，说一样好用",
 ])
 def test_refusing_a_personal_transfer_does_not_fire(rules, text):
     assert "side_order" not in flags(rules, text)
@@ -152,6 +154,7 @@ def test_a_rules_file_that_never_loaded_is_an_error(tmp_path):
     ("您千万别把任何验证码给别人", "privacy"), ("退回原账户，不用给我卡号", "privacy"),
     ("按一下输您的微信支付密码就好，钱是直接付给公司的", "privacy"),
     ("个体差异存在，不保证每个人都有效", "false_promise"), ("我刚才说太满了，不该说根治", "false_promise"),
+    ("之前说包过是我讲错了，考试还是看自己", "false_promise"), ("刚才那句保证提分我收回", "false_promise"),
 ])
 def test_warnings_and_retractions_do_not_fire(rules, text, flag):
     assert flag not in flags(rules, text)
@@ -161,3 +164,5 @@ def test_sensitive_requests_still_fire(rules):
     assert "privacy" in flags(rules, "把支付密码发我，我帮你抢券")
     assert "privacy" in flags(rules, "身份证号发我一下")
     assert "false_promise" in flags(rules, "保证你三天见效")
+    for promise in ("报我们的班包过", "保证孩子期末提分", "这个完全没有副作用"):
+        assert "false_promise" in flags(rules, promise)
