@@ -166,3 +166,11 @@ def test_sensitive_requests_still_fire(rules):
     assert "false_promise" in flags(rules, "保证你三天见效")
     for promise in ("报我们的班包过", "保证孩子期末提分", "这个完全没有副作用"):
         assert "false_promise" in flags(rules, promise)
+
+
+def test_mocking_what_a_customer_can_afford_is_an_insult(rules):
+    for mocking in ("几十块都抠抠搜搜的，还买啥", "买不起就别问了", "送老婆礼物都咁孤寒"):
+        assert "insult" in flags(rules, mocking)
+    for fine in ("不是说您小气哈，是这款确实划算", "夏天来杯小气泡水", "我们老板可抠门了，这价真申请不下来"):
+        assert "insult" not in flags(rules, fine)
+    assert "insult" not in flags(rules, "你们家真抠门", sender="customer")  # the customer's own words
