@@ -1,5 +1,6 @@
 """An SOP library made searchable: dense (e5) and lexical (BM25 over jieba words) views.
 
+Character bigrams of each script's scenario and text are kept for lexical overlap.
 Built on load, cached on disk by the library's content hash, so a new or
 edited library is usable at once, without retraining, and an unchanged one
 loads without re-encoding. Dense search is exact (faiss flat inner product)
@@ -29,6 +30,12 @@ _PLACEHOLDER = re.compile(r"\{[^{}]{1,12}\}")
 def words(text: str) -> list[str]:
     """jieba search-mode words without punctuation, whitespace or placeholders."""
     return [w for w in jieba.lcut_for_search(_PLACEHOLDER.sub(" ", text.lower())) if _WORD.search(w)]
+
+
+def char_bigrams(text: str) -> frozenset[str]:
+    """Adjacent pairs of word characters, across word boundaries: lexical overlap without a tokenizer."""
+    chars = "".join(_WORD.findall(_PLACEHOLDER.sub(" ", text.lower())))
+    return frozenset(chars[i:i + 2] for i in range(len(chars) - 1))
 
 
 def script_passage(script: SopScript) -> str:
@@ -66,6 +73,8 @@ class SopIndex:
         self.approximate = len(scripts) > ann_threshold
         self.ann = self._build_faiss(self.doc_vectors, self.approximate)
         self.stages = np.array([s.stage for s in scripts])
+        self.scenario_bigrams = [char_bigrams(s.scenario) for s in scripts]
+        self.text_bigrams = [char_bigrams(s.text) for s in scripts]
 
     @staticmethod
     def _build_faiss(vectors: np.ndarray, approximate: bool):

@@ -8,6 +8,7 @@ a small learned fusion scores each candidate from:
   script text and to its scenario (relative to the best candidate, since raw
   e5 cosines sit high and close together),
 - BM25 of both queries (normalised per query),
+- the share of the script's scenario and text (character bigrams) that the queries repeat,
 - a stage prior: the probability that the next rep reply is at the script's
   stage, predicted from the conversation and the analyzer's stage of the last
   message (a price objection wants objection scripts).
@@ -24,13 +25,14 @@ from sklearn.model_selection import KFold, cross_val_predict
 
 from chatcoach.contract import STAGES, Chat, SopScript
 from chatcoach.models.features import message_text
-from chatcoach.models.sop_index import SopIndex
+from chatcoach.models.sop_index import SopIndex, char_bigrams
 
 SPEAKER = {"rep": "顾问", "customer": "客户"}
 _PLACEHOLDER = re.compile(r"\{([^{}]{1,12})\}")
 FEATURES = (
     "ctx_doc", "ctx_doc_rel", "cust_doc", "cust_doc_rel", "cust_scn", "cust_scn_rel", "ctx_scn_rel",
-    "bm25_ctx", "bm25_cust", "dense_rr", "bm25_rr", "stage_prior",
+    "bm25_ctx", "bm25_cust", "dense_rr", "bm25_rr", "stage_prior", "cust_scn_overlap", "cust_doc_overlap",
+    "ctx_doc_overlap",
 )
 
 
@@ -107,10 +109,15 @@ class Suggester:
         norm = lambda s: s / s.max() if s.max() > 0 else s  # noqa: E731
         stage_prior = self.next_stage_proba(q) if stage_prior is None else stage_prior
         stage_of = {s: i for i, s in enumerate(STAGES)}
+        cust_bigrams, ctx_bigrams = char_bigrams(q.customer_text), char_bigrams(q.context_text)
+        share = lambda query, script_bigrams: np.array(  # noqa: E731
+            [len(query & script_bigrams[i]) / max(1, len(script_bigrams[i])) for i in cand])
         X = np.column_stack([
             ctx_doc, ctx_doc - ctx_doc.max(), cust_doc, cust_doc - cust_doc.max(), cust_scn, cust_scn - cust_scn.max(),
             ctx_scn - ctx_scn.max(), norm(bm_ctx)[cand], norm(bm_cust)[cand], 1.0 / (1.0 + dense_rank),
             1.0 / (1.0 + bm_rank), stage_prior[[stage_of[s] for s in index.stages[cand]]],
+            share(cust_bigrams, index.scenario_bigrams), share(cust_bigrams, index.text_bigrams),
+            share(ctx_bigrams, index.text_bigrams),
         ])
         return cand, X
 
