@@ -10,8 +10,8 @@ a small learned fusion scores each candidate from:
 - BM25 of both queries (normalised per query),
 - the share of the script's scenario and text (character bigrams) that the queries repeat,
 - a stage prior: the probability that the next rep reply is at the script's
-  stage, predicted from the conversation and the analyzer's stage of the last
-  message (a price objection wants objection scripts).
+  stage, predicted from the conversation and the analyzer's stages of the last two
+  messages (a price objection wants objection scripts).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Query:
     customer: np.ndarray
     context_text: str
     customer_text: str
-    stage_hint: np.ndarray | None
+    stage_hint: np.ndarray | None  # the analyzer's posteriors of the last two messages, [2, stages]
 
 
 class Suggester:
@@ -85,11 +85,11 @@ class Suggester:
         return [Query(vecs[i], vecs[n + i], ctx_texts[i], cust_texts[i], stage_hints[i]) for i in range(n)]
 
     def _stage_input(self, q: Query) -> np.ndarray:
-        return np.concatenate([q.context, q.customer, q.stage_hint])[None, :]
+        return np.concatenate([q.context, q.customer, q.stage_hint.ravel()])[None, :]
 
     def next_stage_proba(self, q: Query) -> np.ndarray:
         if self.stage_head is None:  # untrained: the analyzer's hint, or no preference
-            return q.stage_hint if q.stage_hint is not None else np.full(len(STAGES), 1.0 / len(STAGES))
+            return q.stage_hint[0] if q.stage_hint is not None else np.full(len(STAGES), 1.0 / len(STAGES))
         proba = np.zeros(len(STAGES))
         proba[self.stage_head.classes_] = self.stage_head.predict_proba(self._stage_input(q))[0]
         return proba

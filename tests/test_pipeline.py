@@ -119,6 +119,15 @@ def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline):
     assert all("{客户称呼}" not in s["text"] for s in result["suggestions"])
 
 
+def test_a_chat_of_one_message_gets_greeting_suggestions(pipeline):
+    """The stage hint reads the last two messages; a first hello has only one."""
+    from chatcoach.config import get_settings
+
+    library = read_sop(next(iter(sorted((get_settings().labeled_chats_dir / "sop").glob("*.jsonl")))))
+    [result] = pipeline.suggest([make_chat("t-hello", [("customer", "你好，朋友推荐加的你", None)])], library, k=3)
+    assert [s["stage"] for s in result["suggestions"]][:1] == ["greeting"]
+
+
 def test_loading_heads_fitted_on_another_encoder_build_warns(tmp_path, encoder, caplog):
     import shutil
 
