@@ -108,4 +108,8 @@ class StageTagger:
         return self.sequence_proba(feats, self.head_proba(feats))
 
     def predict(self, feats: list[ChatFeatures]) -> list[list[str]]:
-        return [[self.labels[i] for i in p.argmax(axis=1)] for p in self.predict_proba(feats)]
+        return self.decode(self.predict_proba(feats))
+
+    def decode(self, probas: list[np.ndarray]) -> list[list[str]]:
+        """Each chat's most probable stage per message."""
+        return [[self.labels[i] for i in p.argmax(axis=1)] for p in probas]

@@ -101,11 +101,14 @@ def test_cli_analyze_keeps_order_and_reports_bad_chats(tmp_path):
     assert rows[0]["messages"] == rows[2]["messages"]
 
 
-def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline):
+@pytest.fixture(scope="module")
+def library():
     from chatcoach.config import get_settings
 
-    sop_dir = get_settings().labeled_chats_dir / "sop"
-    library = read_sop(next(iter(sorted(sop_dir.glob("*.jsonl")))))
+    return read_sop(next(iter(sorted((get_settings().labeled_chats_dir / "sop").glob("*.jsonl")))))
+
+
+def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline, library):
     chat = make_chat("t-sug", [("rep", "您好，我是小美", None), ("customer", "这个多少钱", None),
                                ("rep", "现在活动价399，还送小样", None), ("customer", "太贵了，别家便宜多了", None)],
                      customer_name="王姐", rep_name="小美")
@@ -119,11 +122,8 @@ def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline):
     assert all("{客户称呼}" not in s["text"] for s in result["suggestions"])
 
 
-def test_a_chat_of_one_message_gets_greeting_suggestions(pipeline):
+def test_a_chat_of_one_message_gets_greeting_suggestions(pipeline, library):
     """The stage hint reads the last two messages; a first hello has only one."""
-    from chatcoach.config import get_settings
-
-    library = read_sop(next(iter(sorted((get_settings().labeled_chats_dir / "sop").glob("*.jsonl")))))
     [result] = pipeline.suggest([make_chat("t-hello", [("customer", "你好，朋友推荐加的你", None)])], library, k=3)
     assert [s["stage"] for s in result["suggestions"]][:1] == ["greeting"]
 

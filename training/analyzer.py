@@ -54,7 +54,7 @@ def fit_stage(train: list[ChatFeatures], dev: list[ChatFeatures], seed: int) -> 
     sequence = tagger.sequence.predict_proba(dev)
     by_weight = {}
     for a in STAGE_GRID["sequence_weight"]:
-        predicted = [[STAGES[i] for i in p.argmax(axis=1)] for p in mix_posteriors(smoothed, sequence, a)]
+        predicted = tagger.decode(mix_posteriors(smoothed, sequence, a))
         by_weight[a] = stage_scores(_flat(_stages(dev)), _flat(predicted))["macro_f1"]
         results[f"C={C},w={w},sequence={a}"] = round(by_weight[a], 4)
         log.info("stage sequence_weight=%s dev macro-F1 %.4f", a, by_weight[a])
@@ -92,14 +92,14 @@ def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[Fl
     scored = list(train) + list(dev)
     all_scores = np.vstack(oof + detector.predict_proba(dev))
     messages = [pair for f in scored for pair in with_same_sender_before(f.chat.messages)]
+    # a rule hit always raises the flag in the pipeline, so it counts as certain here (rules that
+    # fire after a flagged message are left out: they follow from the threshold being chosen)
+    rule_flags = [{h.rule.flag for h in rules.match(m, before)} for m, before in messages]
     thresholds, report = {}, {}
     for j, flag in enumerate(FLAGS):
         scope = np.array([m.sender == ROLE[flag] for m, _ in messages])
         gold = np.array([flag in (m.flags or []) for m, _ in messages])[scope]
-        # a rule hit always raises the flag in the pipeline, so it counts as certain here (rules that
-        # fire after a flagged message are left out: they follow from the threshold being chosen)
-        rule_hit = np.array([any(h.rule.flag == flag for h in rules.match(m, before))
-                             for (m, before), s in zip(messages, scope) if s])
+        rule_hit = np.array([flag in hit for hit in rule_flags])[scope]
         combined = np.where(rule_hit, 1.0, all_scores[scope, j])
         thresholds[flag] = pick_threshold(gold, combined, PRECISION_FLOOR.get(flag))
         report[flag] = {"threshold": round(thresholds[flag], 4), "positives": int(gold.sum()), "rule_hits": int(rule_hit.sum())}
