@@ -84,6 +84,20 @@ def test_suggestion_cases_come_from_their_split_and_point_into_the_library(corpu
             assert nxt.sender == "rep" and nxt.sop_id in case.gold_sop_ids
 
 
+def test_excerpts_cover_every_training_script_and_stop_before_the_reply(corpus):
+    by_script: dict[str, list[SuggestionCase]] = {}
+    for case in corpus.query_cases():  # raises on a held-out library, a wrong industry or an unknown script
+        (sop_id,) = case.gold_sop_ids
+        by_script.setdefault(sop_id, []).append(case)
+    for industry in corpus.industries("train"):
+        for script in corpus.sop_library(industry):
+            excerpts = by_script.get(script.id, [])
+            assert len(excerpts) >= 3, f"{script.id}: too few excerpts"
+            # the reply itself is never part of its own context
+            assert not any(m.sender == "rep" and len(m.text) > 12 and m.text[:12] in script.text
+                           for case in excerpts for m in case.messages), script.id
+
+
 def test_sop_libraries_cover_every_stage():
     for path in sorted((ROOT / "sop").glob("*.jsonl")):
         scripts = read_sop(path)

@@ -66,3 +66,29 @@ def test_ranking_scores_by_hand():
     # first hits at rank 2, none, rank 1
     scores = ranking_scores([["a", "b"], ["c", "d", "e"], ["x"]], [{"b"}, {"z"}, {"x"}])
     assert scores == {"R@1": 1 / 3, "R@3": 2 / 3, "R@5": 2 / 3, "MRR@5": (0.5 + 0 + 1) / 3, "cases": 3}
+
+
+def test_excerpts_load_for_training_libraries_and_never_for_held_out_ones(mini_settings, tmp_path):
+    from chatcoach.training.datasets import Corpus
+
+    root = tmp_path / "corpus"
+    shutil.copytree(mini_settings.labeled_chats_dir, root)
+    queries = root / "queries"
+    queries.mkdir()
+
+    def excerpt(industry, sop_id):
+        return json.dumps({"chat_id": f"{sop_id}~q1", "industry": industry, "source": "authored", "gold_sop_ids": [sop_id],
+                           "messages": [{"id": "m1", "sender": "customer", "text": "我是油皮 夏天出油厉害"}]}, ensure_ascii=False)
+
+    (queries / "skin.jsonl").write_text(excerpt("skin", "sk-needs-01") + "\n", encoding="utf-8")
+    [case] = Corpus.load(root).query_cases()
+    assert case.gold_sop_ids == ["sk-needs-01"] and case.messages[0].sender == "customer"
+
+    (queries / "skin.jsonl").write_text(excerpt("skin", "sk-nowhere-09") + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="sk-nowhere-09~q1"):
+        Corpus.load(root).query_cases()
+
+    (queries / "skin.jsonl").unlink()
+    (queries / "tea.jsonl").write_text(excerpt("tea", "tk-needs-01") + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a training industry"):
+        Corpus.load(root).query_cases()

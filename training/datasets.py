@@ -50,6 +50,22 @@ class Corpus:
         path = self.root / "cases" / f"{name}.jsonl"
         return _valid(read_jsonl(path, SuggestionCase), path)
 
+    def query_cases(self) -> list[SuggestionCase]:
+        """Excerpts written against one script each (``queries/<industry>.jsonl``, contract §6).
+
+        More (conversation → script) pairs for the suggestion encoder, covering every script of the
+        training libraries, not only those the authored chats happened to use. Training only."""
+        allowed, cases = self.industries("train"), []
+        for path in sorted((self.root / "queries").glob("*.jsonl")):
+            if path.stem not in allowed:
+                raise ValueError(f"{path}: {path.stem!r} is not a training industry; its excerpts would leak a held-out library")
+            library = {s.id for s in self.sop_library(path.stem)}
+            for case in _valid(read_jsonl(path, SuggestionCase), path):
+                if case.industry != path.stem or not set(case.gold_sop_ids) <= library:
+                    raise ValueError(f"{path}: {case.chat_id}: industry and gold_sop_ids must name the {path.stem} library")
+                cases.append(case)
+        return cases
+
     def industries(self, name: str) -> set[str]:
         return {c.industry for c in self.split(name) if c.industry}
 
