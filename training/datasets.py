@@ -61,8 +61,10 @@ class Corpus:
                 raise ValueError(f"{path}: {path.stem!r} is not a training industry; its excerpts would leak a held-out library")
             library = {s.id for s in self.sop_library(path.stem)}
             for case in _valid(read_jsonl(path, SuggestionCase), path):
-                if case.industry != path.stem or not set(case.gold_sop_ids) <= library:
-                    raise ValueError(f"{path}: {case.chat_id}: industry and gold_sop_ids must name the {path.stem} library")
+                if case.industry != path.stem:
+                    raise ValueError(f"{path}: {case.chat_id}: industry {case.industry!r} is not {path.stem!r}")
+                if unknown := sorted(set(case.gold_sop_ids) - library):
+                    raise ValueError(f"{path}: {case.chat_id}: gold_sop_ids {unknown} are not in the {path.stem} library")
                 cases.append(case)
         return cases
 
