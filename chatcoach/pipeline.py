@@ -140,8 +140,8 @@ class Pipeline:
         flag_probas = self.analyzer.flags.predict_proba(feats)
         rules = self.rules
         return [
-            self._chat_result(f.chat, sp, fp, fl, rules)
-            for f, sp, fp, fl in zip(feats, stage_probas, funnel_probas, flag_probas)
+            self._chat_result(chat, f.chat, sp, fp, fl, rules)
+            for chat, f, sp, fp, fl in zip(chats, feats, stage_probas, funnel_probas, flag_probas)
         ]
 
     def analyze_records(self, records: Iterable[Record[Chat]], progress: bool = False) -> list[dict]:
@@ -208,10 +208,12 @@ class Pipeline:
         results = iter(self.suggest([r.item for r in records if r.ok], scripts, k))
         return [next(results) if r.ok else r.error.as_result() for r in records]
 
-    def _chat_result(self, chat: Chat, stage_proba, funnel_proba, flag_proba, rules: RuleSet) -> dict:
+    def _chat_result(self, chat: Chat, read: Chat, stage_proba, funnel_proba, flag_proba, rules: RuleSet) -> dict:
+        """``read``: the chat as the models and rules read it (``read_chat``); evidence quotes ``chat``."""
         messages = []
         raised: list[str] = []  # the flags of the message before, when the loop reads the next
-        for (m, before), s_row, f_row in zip(with_same_sender_before(chat.messages), stage_proba, flag_proba):
+        for (m, before), written, s_row, f_row in zip(with_same_sender_before(read.messages), chat.messages,
+                                                      stage_proba, flag_proba):
             scores = {flag: float(p) for flag, p in zip(FLAGS, f_row)}
             flagged_before = raised if before is not None else ()
             evidence = []
@@ -223,13 +225,13 @@ class Pipeline:
                 scores[flag] = max(scores[flag], hit.rule.score)
                 if flag not in raised:
                     raised.append(flag)
-                    evidence.append({"flag": flag, "text": hit.text, "start": hit.start, "end": hit.end,
+                    evidence.append({"flag": flag, "text": written.text[hit.start:hit.end], "start": hit.start, "end": hit.end,
                                      "source": "rule", "rule": hit.rule.id, "severity": hit.rule.severity})
             for flag in FLAGS:
                 if flag not in raised and ROLE[flag] == m.sender and f_row[FLAGS.index(flag)] >= self.analyzer.thresholds[flag]:
                     raised.append(flag)
                     start, end = self.analyzer.flags.evidence_span(flag, m.text)
-                    evidence.append({"flag": flag, "text": m.text[start:end], "start": start, "end": end, "source": "model"})
+                    evidence.append({"flag": flag, "text": written.text[start:end], "start": start, "end": end, "source": "model"})
             messages.append({
                 "id": m.id,
                 "stage": STAGES[int(np.argmax(s_row))],

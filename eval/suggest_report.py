@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from chatcoach.contract import STAGES
+from chatcoach.evaluation.traditional import chats_in_traditional, library_in_traditional
 from chatcoach.models.sop_index import SopIndex
 from chatcoach.models.suggester import Suggester, context_query
 from chatcoach.training.datasets import Corpus
@@ -59,13 +60,15 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
         by_industry: dict[str, list] = {}
         for c in cases:
             by_industry.setdefault(c.industry, []).append(c)
-        ranked = {"ChatCoach": [], "BM25": [], "e5 zero-shot": []}
+        ranked = {"ChatCoach": [], "ChatCoach, chats and library in traditional characters": [], "BM25": [], "e5 zero-shot": []}
         oracle, stage_right, in_candidates = [], [], []
         gold = []
         for industry, group in sorted(by_industry.items()):
             index = pipeline.sop_index(corpus.sop_library(industry))
             results = pipeline.suggest(group, index, k)
             ranked["ChatCoach"] += [[s["sop_id"] for s in r["suggestions"]] for r in results]
+            results = pipeline.suggest(chats_in_traditional(group), library_in_traditional(corpus.sop_library(industry)), k)
+            ranked["ChatCoach, chats and library in traditional characters"] += [[s["sop_id"] for s in r["suggestions"]] for r in results]
             if pipeline.suggester.fusion is not None:
                 o, right, found = oracle_stage_ranking(pipeline, index, group, k)
                 oracle, stage_right, in_candidates = oracle + o, stage_right + right, in_candidates + found

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chatcoach.contract import MESSAGE_TYPES, Chat, Message
+from chatcoach.models.normalize import read_chat
 
 TYPE_TAGS = {"image": "[图片]", "voice": "[语音]", "video": "[视频]", "file": "[文件]",
              "link": "[链接]", "transfer": "[转账]", "other": "[其他]"}
@@ -82,7 +83,8 @@ class ChatFeatures:
 
 
 def featurise(encoder, chats: list[Chat], progress: bool = False) -> list[ChatFeatures]:
-    """Encode every message of every chat in one batched pass."""
+    """Encode every message of every chat, as the models read it (``read_chat``), in one batched pass."""
+    chats = [read_chat(c) for c in chats]
     texts = [message_text(m) for c in chats for m in c.messages]
     vectors = encoder.encode(texts, role="query", progress=progress) if texts else np.zeros((0, encoder.dim), np.float32)
     out, start = [], 0

@@ -24,12 +24,28 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from chatcoach.contract import ROLE, Chat, Flag, Message, MessageType, Sender
+from chatcoach.models.normalize import read_chat
 
 log = logging.getLogger(__name__)
 
 Severity = Literal["high", "medium", "low"]
 SEVERITY_SCORE: dict[Severity, float] = {"high": 0.97, "medium": 0.9, "low": 0.8}
 _URL = re.compile(r"https?://[^\s，。]+")
+# spacing or filler between two Chinese characters, the way keyword filters are dodged: 加 我 小 号, 私*单
+_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[\s*·.\-_~|/]+(?=[\u4e00-\u9fff])")
+
+
+def without_gaps(text: str) -> tuple[str, list[int]]:
+    """``text`` with the spacing between Chinese characters taken out, and where each character
+    that is left stood in ``text`` (so a match maps back onto what was written)."""
+    kept, where, at = [], [], 0
+    for gap in _GAP.finditer(text):
+        kept.append(text[at:gap.start()])
+        where.extend(range(at, gap.start()))
+        at = gap.end()
+    kept.append(text[at:])
+    where.extend(range(at, len(text)))
+    return "".join(kept), where
 
 
 @dataclass
@@ -46,10 +62,11 @@ class Rule:
     after_flagged: bool = False
     exclude_before: list[re.Pattern] = field(default_factory=list)
 
-    def applies(self, message: Message, before: Message | None, flagged_before: Collection[str]) -> bool:
-        if self.role != message.sender or any(p.search(message.text) for p in self.exclude):
+    def applies(self, message: Message, text: str, before_text: str | None, flagged_before: Collection[str]) -> bool:
+        """``text``, ``before_text``: the message and the one before as the rules read them (``without_gaps``)."""
+        if self.role != message.sender or any(p.search(text) for p in self.exclude):
             return False
-        if before is not None and any(p.search(before.text) for p in self.exclude_before):
+        if before_text is not None and any(p.search(before_text) for p in self.exclude_before):
             return False
         return not self.after_flagged or self.flag in flagged_before
 
@@ -147,37 +164,36 @@ class RuleSet:
         host = (urlparse(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.official_domains)
 
+    def _span(self, rule: Rule, message: Message, text: str) -> tuple[int, int] | None:
+        """Where in ``text`` the rule fires: its first keyword, else its first pattern, else the whole
+        message for a type it names, else an unofficial link."""
+        for kw in rule.keywords:
+            if (at := text.find(kw)) >= 0:
+                return at, at + len(kw)
+        for pattern in rule.patterns:
+            if m := pattern.search(text):
+                return m.span()
+        if message.type in rule.types:
+            return 0, len(text)
+        if rule.unofficial_links and self.official_domains:
+            for m in _URL.finditer(text):
+                if not self._official(m.group(0)):
+                    return m.span()
+        return None
+
     def match(self, message: Message, before: Message | None = None,
               flagged_before: Collection[str] = ()) -> list[RuleHit]:
         """The rules this message fires. ``before``: the message right before it when the same
         sender sent it (what ``exclude_before`` reads), ``flagged_before``: the flags raised on
         that message (what ``after_flagged`` rules look at)."""
         hits = []
-        text = message.text
+        text, where = without_gaps(message.text)
+        before_text = without_gaps(before.text)[0] if before is not None else None
         for rule in self.rules:
-            if not rule.applies(message, before, flagged_before):
-                continue
-            hit = None
-            for kw in rule.keywords:
-                at = text.find(kw)
-                if at >= 0:
-                    hit = RuleHit(rule, at, at + len(kw), kw)
-                    break
-            if hit is None:
-                for pattern in rule.patterns:
-                    m = pattern.search(text)
-                    if m:
-                        hit = RuleHit(rule, m.start(), m.end(), m.group(0))
-                        break
-            if hit is None and message.type in rule.types:
-                hit = RuleHit(rule, 0, len(text), text)
-            if hit is None and rule.unofficial_links and self.official_domains:
-                for m in _URL.finditer(text):
-                    if not self._official(m.group(0)):
-                        hit = RuleHit(rule, m.start(), m.end(), m.group(0))
-                        break
-            if hit:
-                hits.append(hit)
+            if rule.applies(message, text, before_text, flagged_before) and (span := self._span(rule, message, text)):
+                # the span of what was read, mapped back onto the message as written
+                start, end = (where[span[0]], where[span[1] - 1] + 1) if span[1] > span[0] else (0, 0)
+                hits.append(RuleHit(rule, start, end, message.text[start:end]))
         return hits
 
 
@@ -204,11 +220,11 @@ class RuleReport:
 
 
 def rule_reports(rules: RuleSet, chats: Iterable[Chat]) -> list[RuleReport]:
-    """Each rule against labelled chats. ``after_flagged`` rules read the labels of the message
-    before (in the pipeline they read what was raised on it)."""
+    """Each rule against labelled chats, read as the pipeline reads them. ``after_flagged`` rules
+    read the labels of the message before (in the pipeline they read what was raised on it)."""
     reports = {rule.id: RuleReport(rule) for rule in rules.rules}
     for chat in chats:
-        for message, before in with_same_sender_before(chat.messages):
+        for message, before in with_same_sender_before(read_chat(chat).messages):
             flagged_before = (before.flags or []) if before is not None else ()
             for hit in rules.match(message, before, flagged_before):
                 report = reports[hit.rule.id]

@@ -21,6 +21,7 @@ import numpy as np
 
 from chatcoach.config import get_settings
 from chatcoach.contract import SopScript
+from chatcoach.models.normalize import read_scripts
 
 jieba.setLogLevel(60)
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -51,30 +52,31 @@ class SopIndex:
     def __init__(self, scripts: list[SopScript], encoder, cache_dir: Path | None = None, ann_threshold: int = 20_000):
         if not scripts:
             raise ValueError("an SOP library needs at least one script")
-        self.scripts = scripts
+        self.scripts = scripts  # as the company wrote them: what suggestions show
         self.ids = [s.id for s in scripts]
         self.hash = library_hash(scripts)
         self.encoder = encoder
-        # vectors depend on the encoder as much as on the library
+        read = read_scripts(scripts)  # as the models read them: what is searched
+        # vectors depend on the encoder as much as on the text it read
         fingerprint = getattr(encoder, "fingerprint", "any")
-        cache = Path(cache_dir or get_settings().cache_dir) / "sop-index" / f"{self.hash}-{fingerprint}.npz"
+        cache = Path(cache_dir or get_settings().cache_dir) / "sop-index" / f"{library_hash(read)}-{fingerprint}.npz"
         if cache.exists():
             stored = np.load(cache)
             self.doc_vectors, self.scenario_vectors = stored["docs"], stored["scenarios"]
         else:
-            self.doc_vectors = encoder.encode([script_passage(s) for s in scripts], role="passage")
-            self.scenario_vectors = encoder.encode([s.scenario for s in scripts], role="passage")
+            self.doc_vectors = encoder.encode([script_passage(s) for s in read], role="passage")
+            self.scenario_vectors = encoder.encode([s.scenario for s in read], role="passage")
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(".tmp.npz")
             np.savez(tmp, docs=self.doc_vectors, scenarios=self.scenario_vectors)
             tmp.replace(cache)
         self.bm25 = bm25s.BM25()
-        self.bm25.index([words(f"{s.scenario} {s.text} {' '.join(s.tags)}") or ["∅"] for s in scripts], show_progress=False)
-        self.approximate = len(scripts) > ann_threshold
+        self.bm25.index([words(f"{s.scenario} {s.text} {' '.join(s.tags)}") or ["∅"] for s in read], show_progress=False)
+        self.approximate = len(read) > ann_threshold
         self.ann = self._build_faiss(self.doc_vectors, self.approximate)
-        self.stages = np.array([s.stage for s in scripts])
-        self.scenario_bigrams = [char_bigrams(s.scenario) for s in scripts]
-        self.text_bigrams = [char_bigrams(s.text) for s in scripts]
+        self.stages = np.array([s.stage for s in read])
+        self.scenario_bigrams = [char_bigrams(s.scenario) for s in read]
+        self.text_bigrams = [char_bigrams(s.text) for s in read]
 
     @staticmethod
     def _build_faiss(vectors: np.ndarray, approximate: bool):

@@ -25,6 +25,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 
 from chatcoach.contract import STAGES, Chat, SopScript
 from chatcoach.models.features import message_text
+from chatcoach.models.normalize import read_chat
 from chatcoach.models.sop_index import SopIndex, char_bigrams
 
 SPEAKER = {"rep": "顾问", "customer": "客户"}
@@ -80,6 +81,7 @@ class Suggester:
 
     # ---------------------------------------------------------------- queries
     def queries(self, encoder, chats: list[Chat], stage_hints: list[np.ndarray]) -> list[Query]:
+        chats = [read_chat(c) for c in chats]
         ctx_texts = [context_query(c, self.turns) for c in chats]
         cust_texts = [customer_query(c) for c in chats]
         vecs = encoder.encode(ctx_texts + cust_texts, role="query")

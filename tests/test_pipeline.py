@@ -61,6 +61,27 @@ def test_side_order_is_flagged_with_its_span(pipeline):
     assert result["messages"][1]["stage"] == "quote"
 
 
+def in_traditional(text: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("s2t").convert(text)
+
+
+def test_a_chat_in_traditional_characters_reads_like_its_simplified_twin(pipeline):
+    traditional = make_chat("t-side", [(m.sender, in_traditional(m.text), None) for m in SIDE_ORDER_CHAT.messages])
+    assert traditional.messages[-1].text == "商城貴，你加我小號直接轉我，給你算299"
+    [result] = pipeline.analyze([traditional])
+    [twin] = pipeline.analyze([SIDE_ORDER_CHAT])
+    for message, twin_message in zip(result["messages"], twin["messages"]):
+        assert message["stage_scores"] == pytest.approx(twin_message["stage_scores"], abs=1e-4)
+        assert message["flag_scores"] == pytest.approx(twin_message["flag_scores"], abs=1e-4)
+    # the company's rules (written in simplified) fire, and evidence quotes the message as written
+    strip = lambda evidence: [{k: v for k, v in e.items() if k != "text"} for e in evidence]  # noqa: E731
+    assert strip(result["messages"][-1]["evidence"]) == strip(twin["messages"][-1]["evidence"])
+    ev = next(e for e in result["messages"][-1]["evidence"] if e["flag"] == "side_order")
+    assert ev["source"] == "rule" and ev["text"] == traditional.messages[-1].text[ev["start"]:ev["end"]] == "加我小號"
+
+
 def test_the_qr_code_after_a_side_order_is_flagged_too(pipeline):
     chat = make_chat("t-qr", [*[(m.sender, m.text, None) for m in SIDE_ORDER_CHAT.messages],
                               ("rep", "[图片]", "image"), ("customer", "好的", None), ("rep", "[图片]", "image")])
@@ -120,6 +141,18 @@ def test_suggest_fills_placeholders_and_ranks_by_stage(pipeline, library):
     ids = {s.id for s in library}
     assert all(s["sop_id"] in ids for s in result["suggestions"])
     assert all("{客户称呼}" not in s["text"] for s in result["suggestions"])
+
+
+def test_a_library_in_traditional_characters_is_searched_like_its_simplified_twin(pipeline, library):
+    chat = make_chat("t-sug", [("customer", "这个多少钱", None), ("rep", "现在活动价399，还送小样", None),
+                               ("customer", "太贵了，别家便宜多了", None)])
+    traditional = [s.model_copy(update={"scenario": in_traditional(s.scenario), "text": in_traditional(s.text)}) for s in library]
+    [simplified_result] = pipeline.suggest([chat], library, k=3)
+    [result] = pipeline.suggest([chat], traditional, k=3)
+    assert [s["sop_id"] for s in result["suggestions"]] == [s["sop_id"] for s in simplified_result["suggestions"]]
+    assert [s["score"] for s in result["suggestions"]] == pytest.approx([s["score"] for s in simplified_result["suggestions"]], abs=1e-3)
+    by_id = {s.id: s for s in traditional}
+    assert all(s["scenario"] == by_id[s["sop_id"]].scenario for s in result["suggestions"])  # shown as the company wrote it
 
 
 def test_a_chat_of_one_message_gets_greeting_suggestions(pipeline, library):

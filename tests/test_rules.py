@@ -7,7 +7,7 @@ import pytest
 
 from chatcoach.config import get_settings
 from chatcoach.contract import Message
-from chatcoach.models.rules import HotRules, RuleSet
+from chatcoach.models.rules import HotRules, RuleSet, without_gaps
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,7 @@ def flags(rules, text, sender="rep", type="text"):
     "扫一下我的收款码", "去我朋友的店拍，便宜三十", "不走公司系统，给您省点", "货到付款给我就行",
     "到时候现金直接给我，不用过公司的账", "小程序没货了，去他那边拍，一个厂出来的", "这批主材我私下给您拿，比清单便宜",
     "这款我能按内部价给您", "走我这儿拿，比门店便宜两百", "我有朋友在厂里拿货，便宜一半", "钱直接给我，别跟店里说",
+    "你加我V，我单独给你算", "加我威信 给你优惠", "我另一个微信号是 xyz_778899，加那个",
 ])
 def test_disguised_side_orders_fire(rules, text):
     assert "side_order" in flags(rules, text)
@@ -71,6 +72,62 @@ def test_refusing_a_personal_transfer_does_not_fire(rules, text):
 ])
 def test_official_channels_do_not_fire(rules, text):
     assert "side_order" not in flags(rules, text)
+
+
+@pytest.mark.parametrize("text", [
+    "你是不是傻，说了三遍了", "sb，爱买不买", "神经病啊你", "tmd烦死了，问这么多", "滚，别来烦我", "脑残才这么问", "去死吧",
+    "你脑子有病吧", "他妈的能不能别催了",
+])
+def test_plain_abuse_fires(rules, text):
+    assert flags(rules, text) == {"insult"}
+
+
+@pytest.mark.parametrize("text", [
+    "吸力大毛发不缠滚刷", "胖得好 圆滚滚的才可爱", "去死皮的话用这款磨砂膏", "扫地机边刷能去死角",
+    "有冇医生讲过佢有周围神经病变", "当妈的太辛苦了", "这款牛逼在续航", "客户骂我们是骗子，我已经上报了", "我不是说您傻，是我没讲清楚",
+])
+def test_words_that_only_look_like_abuse_do_not_fire(rules, text):
+    assert "insult" not in flags(rules, text)
+
+
+@pytest.mark.parametrize("text", ["法院见吧", "等着吃官司吧", "我要申请仲裁", "不退款我就报警了", "再不处理我就打市长热线",
+                                  "直接上黑猫投诉吧", "我要投诉到教育局"])
+def test_legal_action_and_other_regulators_are_complaint_threats(rules, text):
+    assert flags(rules, text, sender="customer") == {"complaint"}
+
+
+@pytest.mark.parametrize("text", ["家里的烟雾报警器响了", "放心，我不会报警的", "这个315晚会报道过吗"])
+def test_alarms_and_promises_not_to_complain_are_not_threats(rules, text):
+    assert flags(rules, text, sender="customer") == set()
+
+
+@pytest.mark.parametrize("text", ["肯定能瘦十斤，瘦不了我全退", "用了就能长高五厘米", "这事我说了算，给您送两盒", "我打包票，三年不卡",
+                                  "差价我个人补给您", "我给你担保，出了事我赔"])
+def test_promises_on_the_reps_own_word_fire(rules, text):
+    assert "false_promise" in flags(rules, text)
+
+
+@pytest.mark.parametrize("text", ["效果因人而异，不一定能瘦", "我不敢乱给您打包票", "没人能打包票，多通风再测一下",
+                                  "价格是公司定的，我们按系统走", "之前说的保证摔不坏是我乱说的"])
+def test_hedges_and_retractions_of_promises_do_not_fire(rules, text):
+    assert "false_promise" not in flags(rules, text)
+
+
+def test_a_customers_curse_is_not_a_rep_insult(rules):
+    assert flags(rules, "妈的顺丰直接扔驿站", sender="customer") == set()
+
+
+@pytest.mark.parametrize("text, span", [
+    ("加 我 小 号 ，给你算便宜点", "加 我 小 号"), ("私*下给你便宜", "私*下给你便宜"), ("直接转我个·人微信", "直接转我个·人")])
+def test_spacing_between_characters_does_not_hide_a_keyword(rules, text, span):
+    [hit] = rules.match(Message(id="m", sender="rep", text=text))
+    assert hit.rule.flag == "side_order" and (hit.text, text[hit.start:hit.end]) == (span, span)
+
+
+def test_without_gaps_keeps_words_apart_and_maps_back():
+    text, where = without_gaps("好的 我 知道了, ok 2 件 vx: ab_12")
+    assert text == "好的我知道了, ok 2 件 vx: ab_12"  # only spacing between two Chinese characters goes
+    assert [where[i] for i in range(4)] == [0, 1, 3, 5]
 
 
 def test_role_scope_and_evidence(rules):

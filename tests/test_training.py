@@ -55,7 +55,7 @@ def test_train_writes_manifested_artifacts_that_load_and_run(mini_settings, enco
     report = json.loads(write_report(pipeline, mini_settings.artifacts_dir / "reports", corpus).with_suffix(".json").read_text())
     assert "test" not in report  # the mini test split has no suggestion cases: left out, not NaN
     systems, diag = report["unseen"]["systems"], report["unseen"]["diagnostics"]
-    assert set(systems) == {"ChatCoach", "BM25", "e5 zero-shot"}
+    assert set(systems) == {"ChatCoach", "ChatCoach, chats and library in traditional characters", "BM25", "e5 zero-shot"}
     assert systems["ChatCoach"]["cases"] == diag["oracle_next_stage"]["cases"] == len(corpus.cases("unseen"))
     assert 0 <= diag["next_stage_accuracy"] <= 1 and 0 <= diag["gold_in_candidates"] <= 1
 
