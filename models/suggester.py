@@ -25,11 +25,17 @@ from sklearn.model_selection import KFold, cross_val_predict
 
 from chatcoach.contract import STAGES, Chat, SopScript
 from chatcoach.models.features import message_text
-from chatcoach.models.normalize import read_chat
+from chatcoach.models.normalize import read_chat, read_text
 from chatcoach.models.sop_index import SopIndex, char_bigrams
 
 SPEAKER = {"rep": "顾问", "customer": "客户"}
-_PLACEHOLDER = re.compile(r"\{([^{}]{1,12})\}")
+# {客户称呼}, {{ 称呼 }}: a placeholder, filled when the chat knows its value
+_PLACEHOLDER = re.compile(r"\{\{?\s*([^{}]{1,12}?)\s*\}?\}")
+# the names libraries give what a chat knows (read in simplified: a 繁體 library writes {客戶稱呼})
+CUSTOMER_PLACEHOLDERS = {"客户称呼", "客户名", "客户姓名", "客户名字", "客户昵称", "顾客称呼", "顾客名", "顾客姓名", "称呼",
+                         "姓名", "昵称", "名字", "用户名", "会员名", "name", "customer", "customer_name"}
+REP_PLACEHOLDERS = {"顾问名", "顾问", "顾问姓名", "顾问名字", "销售名", "销售", "导购名", "导购", "客服名", "客服", "我的名字",
+                    "员工名", "店员名", "rep", "rep_name", "agent"}
 FEATURES = (
     "ctx_doc", "ctx_doc_rel", "cust_doc", "cust_doc_rel", "cust_scn", "cust_scn_rel", "ctx_scn_rel",
     "bm25_ctx", "bm25_cust", "dense_rr", "bm25_rr", "stage_prior", "cust_scn_overlap", "cust_doc_overlap",
@@ -56,8 +62,13 @@ def customer_query(chat: Chat) -> str:
 
 
 def fill_placeholders(text: str, chat: Chat) -> str:
-    known = {"客户称呼": chat.customer_name, "客户名": chat.customer_name, "顾问名": chat.rep_name, "顾问": chat.rep_name}
-    return _PLACEHOLDER.sub(lambda m: known.get(m.group(1)) or m.group(0), text)
+    """The customer's and the rep's names where the chat has them; any other placeholder stays visible."""
+    def fill(match: re.Match) -> str:
+        name = read_text(match.group(1), traditional=True).lower()
+        value = chat.customer_name if name in CUSTOMER_PLACEHOLDERS else chat.rep_name if name in REP_PLACEHOLDERS else None
+        return value or match.group(0)
+
+    return _PLACEHOLDER.sub(fill, text)
 
 
 @dataclass
