@@ -218,17 +218,21 @@ class Pipeline:
             flagged_before = raised if before is not None else ()
             evidence = []
             raised = []
-            for hit in rules.match(m, before, flagged_before):
+            hits = [h for h in rules.match(m, before, flagged_before) if ROLE[h.rule.flag] == m.sender]
+            for hit in (h for h in hits if not h.rule.veto):
                 flag = hit.rule.flag
-                if ROLE[flag] != m.sender:
-                    continue
                 scores[flag] = max(scores[flag], hit.rule.score)
                 if flag not in raised:
                     raised.append(flag)
                     evidence.append({"flag": flag, "text": written.text[hit.start:hit.end], "start": hit.start, "end": hit.end,
                                      "source": "rule", "rule": hit.rule.id, "severity": hit.rule.severity})
+            # a retraction or a warning overrules the model's score (a rule that raises the flag wins)
+            vetoed = {h.rule.flag for h in hits if h.rule.veto} - set(raised)
+            for hit in (h for h in hits if h.rule.veto and h.rule.flag in vetoed):
+                scores[hit.rule.flag] = min(scores[hit.rule.flag], 1 - hit.rule.score)
             for flag in FLAGS:
-                if flag not in raised and ROLE[flag] == m.sender and f_row[FLAGS.index(flag)] >= self.analyzer.thresholds[flag]:
+                if flag not in raised and flag not in vetoed and ROLE[flag] == m.sender \
+                        and f_row[FLAGS.index(flag)] >= self.analyzer.thresholds[flag]:
                     raised.append(flag)
                     start, end = self.analyzer.flags.evidence_span(flag, m.text)
                     evidence.append({"flag": flag, "text": written.text[start:end], "start": start, "end": end, "source": "model"})

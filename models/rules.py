@@ -61,6 +61,7 @@ class Rule:
     unofficial_links: bool = False
     after_flagged: bool = False
     exclude_before: list[re.Pattern] = field(default_factory=list)
+    veto: bool = False  # a hit keeps the model from raising the flag instead of raising it
 
     def applies(self, message: Message, text: str, before_text: str | None, flagged_before: Collection[str]) -> bool:
         """``text``, ``before_text``: the message and the one before as the rules read them (``without_gaps``)."""
@@ -110,6 +111,7 @@ class RuleSpec(BaseModel):
     unofficial_links: bool = False
     after_flagged: bool = False
     exclude_before: Regexes = []
+    veto: bool = False
 
     @model_validator(mode="after")
     def _role_in_scope(self) -> "RuleSpec":
@@ -207,7 +209,8 @@ def with_same_sender_before(messages: Iterable[Message]) -> Iterator[tuple[Messa
 
 @dataclass
 class RuleReport:
-    """How one rule does on labelled chats: its hits, and how many carry its flag."""
+    """How one rule does on labelled chats: its hits, and how many are right (carry its flag; for
+    a veto rule, do not carry it)."""
 
     rule: Rule
     hits: int = 0
@@ -229,7 +232,7 @@ def rule_reports(rules: RuleSet, chats: Iterable[Chat]) -> list[RuleReport]:
             for hit in rules.match(message, before, flagged_before):
                 report = reports[hit.rule.id]
                 report.hits += 1
-                if hit.rule.flag in (message.flags or []):
+                if (hit.rule.flag in (message.flags or [])) != hit.rule.veto:
                     report.right += 1
                 else:
                     report.wrong.append(f"{chat.chat_id}/{message.id}: {message.text}")

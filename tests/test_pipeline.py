@@ -82,6 +82,18 @@ def test_a_chat_in_traditional_characters_reads_like_its_simplified_twin(pipelin
     assert ev["source"] == "rule" and ev["text"] == traditional.messages[-1].text[ev["start"]:ev["end"]] == "加我小號"
 
 
+def test_a_retraction_vetoes_the_models_flag_but_not_a_rules(pipeline):
+    retracted = make_chat("t-veto", [("customer", "要我身份证干嘛", None),
+                                      ("rep", "是我不该在微信里问您要身份证号，您到店里自己登记就行", None)])
+    [model_alone] = pipeline.analyzer.flags.predict_proba(pipeline.featurise([retracted]))
+    assert model_alone[-1][FLAGS.index("privacy")] >= pipeline.analyzer.thresholds["privacy"]  # the model would raise it
+    [result] = pipeline.analyze([retracted])
+    assert "privacy" not in result["messages"][-1]["flags"] and result["messages"][-1]["flag_scores"]["privacy"] <= 0.05
+    both = make_chat("t-veto-2", [("customer", "要我身份证干嘛", None), ("rep", "当我没说，您把银行卡号发我就行", None)])
+    [result] = pipeline.analyze([both])
+    assert "privacy" in result["messages"][-1]["flags"] and result["messages"][-1]["evidence"][0]["source"] == "rule"
+
+
 def test_the_qr_code_after_a_side_order_is_flagged_too(pipeline):
     chat = make_chat("t-qr", [*[(m.sender, m.text, None) for m in SIDE_ORDER_CHAT.messages],
                               ("rep", "[图片]", "image"), ("customer", "好的", None), ("rep", "[图片]", "image")])

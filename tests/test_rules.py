@@ -6,8 +6,8 @@ import time
 import pytest
 
 from chatcoach.config import get_settings
-from chatcoach.contract import Message
-from chatcoach.models.rules import HotRules, RuleSet, without_gaps
+from chatcoach.contract import Chat, Message
+from chatcoach.models.rules import HotRules, RuleSet, rule_reports, without_gaps
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,12 @@ def rules():
 
 
 def flags(rules, text, sender="rep", type="text"):
-    return {h.rule.flag for h in rules.match(Message(id="m", sender=sender, text=text, type=type))}
+    """The flags the rules raise on a message (vetoes raise nothing)."""
+    return {h.rule.flag for h in rules.match(Message(id="m", sender=sender, text=text, type=type)) if not h.rule.veto}
+
+
+def vetoes(rules, text, sender="rep"):
+    return {h.rule.flag for h in rules.match(Message(id="m", sender=sender, text=text)) if h.rule.veto}
 
 
 @pytest.mark.parametrize("text", [
@@ -111,6 +116,32 @@ def test_promises_on_the_reps_own_word_fire(rules, text):
                                   "价格是公司定的，我们按系统走", "之前说的保证摔不坏是我乱说的"])
 def test_hedges_and_retractions_of_promises_do_not_fire(rules, text):
     assert "false_promise" not in flags(rules, text)
+
+
+@pytest.mark.parametrize("text, sender, flag", [
+    ("是我不该在微信里问您要身份证号，您到店里自己登记就行", "rep", "privacy"),
+    ("银行卡号和密码都不用发给我，退款原路返回", "rep", "privacy"),
+    ("千万别把验证码给别人哦", "rep", "privacy"),
+    ("之前说的保证三天见效是我乱说的，效果因人而异", "rep", "false_promise"),
+    ("行吧，这回不投诉了", "customer", "complaint"),
+])
+def test_retractions_and_warnings_veto_the_model(rules, text, sender, flag):
+    assert vetoes(rules, text, sender) == {flag} and flag not in flags(rules, text, sender)
+
+
+@pytest.mark.parametrize("text, sender", [("您身份证号发我一下，我帮您登记", "rep"), ("不投诉不行了，我要去12315", "customer"),
+                                          ("保证三天见效", "rep")])
+def test_requests_threats_and_promises_are_not_vetoed(rules, text, sender):
+    assert vetoes(rules, text, sender) == set()
+
+
+def test_a_veto_rule_is_right_when_the_flag_is_absent():
+    rules = RuleSet.from_dict({"rules": [{"id": "v", "flag": "privacy", "veto": True, "keywords": ["不用发"]}]})
+    chat = Chat.model_validate({"chat_id": "c", "messages": [
+        {"id": "m1", "sender": "rep", "text": "身份证不用发", "flags": []},
+        {"id": "m2", "sender": "rep", "text": "卡号不用发，密码发我", "flags": ["privacy"]}]})
+    [report] = rule_reports(rules, [chat])
+    assert (report.hits, report.right, report.wrong) == (2, 1, ["c/m2: 卡号不用发，密码发我"])
 
 
 def test_a_customers_curse_is_not_a_rep_insult(rules):

@@ -92,15 +92,19 @@ def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[Fl
     scored = list(train) + list(dev)
     all_scores = np.vstack(oof + detector.predict_proba(dev))
     messages = [pair for f in scored for pair in with_same_sender_before(f.chat.messages)]
-    # a rule hit always raises the flag in the pipeline, so it counts as certain here (rules that
-    # fire after a flagged message are left out: they follow from the threshold being chosen)
-    rule_flags = [{h.rule.flag for h in rules.match(m, before)} for m, before in messages]
+    # a rule hit always raises the flag in the pipeline, so it counts as certain here, and a veto
+    # as certainly not (rules that fire after a flagged message are left out: they follow from the
+    # threshold being chosen)
+    hits = [rules.match(m, before) for m, before in messages]
+    rule_flags = [{h.rule.flag for h in hit if not h.rule.veto} for hit in hits]
+    vetoed_flags = [{h.rule.flag for h in hit if h.rule.veto} for hit in hits]
     thresholds, report = {}, {}
     for j, flag in enumerate(FLAGS):
         scope = np.array([m.sender == ROLE[flag] for m, _ in messages])
         gold = np.array([flag in (m.flags or []) for m, _ in messages])[scope]
         rule_hit = np.array([flag in hit for hit in rule_flags])[scope]
-        combined = np.where(rule_hit, 1.0, all_scores[scope, j])
+        vetoed = np.array([flag in veto for veto in vetoed_flags])[scope]
+        combined = np.where(rule_hit, 1.0, np.where(vetoed, 0.0, all_scores[scope, j]))
         thresholds[flag] = pick_threshold(gold, combined, PRECISION_FLOOR.get(flag))
         report[flag] = {"threshold": round(thresholds[flag], 4), "positives": int(gold.sum()), "rule_hits": int(rule_hit.sum())}
     return detector, thresholds, report
