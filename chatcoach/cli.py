@@ -517,12 +517,13 @@ def rules_check(
             if not problems:
                 labelled.append(record.item)
     typer.echo(f"on {len(labelled)} labelled chats:")
-    typer.echo(f"{'rule':36} {'flag':14} {'hits':>5} {'right':>5} {'precision':>9}")
+    typer.echo(f"{'rule':36} {'flag':20} {'hits':>5} {'right':>5} {'precision':>9}")
     for report in rule_reports(rules, labelled):
         precision = "—" if report.precision is None else f"{report.precision:.3f}"
-        typer.echo(f"{report.rule.id:36} {report.rule.flag:14} {report.hits:5d} {report.right:5d} {precision:>9}")
+        flag = f"{report.rule.flag} (veto)" if report.rule.veto else report.rule.flag  # right = the flag is absent
+        typer.echo(f"{report.rule.id:36} {flag:20} {report.hits:5d} {report.right:5d} {precision:>9}")
         for wrong in report.wrong[:show]:
-            typer.echo(f"    false alarm  {wrong[:100]}")
+            typer.echo(f"    {'vetoes a flag' if report.rule.veto else 'false alarm'}  {wrong[:100]}")
 
 
 corpus_app = typer.Typer(help="Build and check labeled_chats/.", no_args_is_help=True)
