@@ -25,22 +25,23 @@ from chatcoach.models.normalize import read_scripts
 
 jieba.setLogLevel(60)
 _WORD = re.compile(r"\w", re.UNICODE)
-_PLACEHOLDER = re.compile(r"\{[^{}]{1,12}\}")
+# {客户称呼}, {{ 称呼 }}: a slot the rep's reply fills in (its name is the group)
+PLACEHOLDER = re.compile(r"\{\{?\s*([^{}]{1,12}?)\s*\}?\}")
 
 
 def words(text: str) -> list[str]:
     """jieba search-mode words without punctuation, whitespace or placeholders."""
-    return [w for w in jieba.lcut_for_search(_PLACEHOLDER.sub(" ", text.lower())) if _WORD.search(w)]
+    return [w for w in jieba.lcut_for_search(PLACEHOLDER.sub(" ", text.lower())) if _WORD.search(w)]
 
 
 def char_bigrams(text: str) -> frozenset[str]:
     """Adjacent pairs of word characters, across word boundaries: lexical overlap without a tokenizer."""
-    chars = "".join(_WORD.findall(_PLACEHOLDER.sub(" ", text.lower())))
+    chars = "".join(_WORD.findall(PLACEHOLDER.sub(" ", text.lower())))
     return frozenset(chars[i:i + 2] for i in range(len(chars) - 1))
 
 
 def script_passage(script: SopScript) -> str:
-    return f"{script.scenario}：{_PLACEHOLDER.sub('', script.text)}"
+    return f"{script.scenario}：{PLACEHOLDER.sub('', script.text)}"
 
 
 def library_hash(scripts: list[SopScript]) -> str:

@@ -26,11 +26,9 @@ from sklearn.model_selection import KFold, cross_val_predict
 from chatcoach.contract import STAGES, Chat, SopScript
 from chatcoach.models.features import message_text
 from chatcoach.models.normalize import read_chat, read_text
-from chatcoach.models.sop_index import SopIndex, char_bigrams
+from chatcoach.models.sop_index import PLACEHOLDER, SopIndex, char_bigrams
 
 SPEAKER = {"rep": "顾问", "customer": "客户"}
-# {客户称呼}, {{ 称呼 }}: a placeholder, filled when the chat knows its value
-_PLACEHOLDER = re.compile(r"\{\{?\s*([^{}]{1,12}?)\s*\}?\}")
 # the names libraries give what a chat knows (read in simplified: a 繁體 library writes {客戶稱呼})
 CUSTOMER_PLACEHOLDERS = {"客户称呼", "客户名", "客户姓名", "客户名字", "客户昵称", "顾客称呼", "顾客名", "顾客姓名", "称呼",
                          "姓名", "昵称", "名字", "用户名", "会员名", "name", "customer", "customer_name"}
@@ -68,7 +66,7 @@ def fill_placeholders(text: str, chat: Chat) -> str:
         value = chat.customer_name if name in CUSTOMER_PLACEHOLDERS else chat.rep_name if name in REP_PLACEHOLDERS else None
         return value or match.group(0)
 
-    return _PLACEHOLDER.sub(fill, text)
+    return PLACEHOLDER.sub(fill, text)
 
 
 @dataclass
