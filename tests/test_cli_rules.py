@@ -33,6 +33,18 @@ def test_rules_check_scores_each_rule_and_shows_its_false_alarms(tmp_path):
     assert "chat u1: funnel: required" in result.stderr
 
 
+def test_rules_check_scores_a_veto_by_the_flags_it_keeps_away(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {id: no-id-needed, flag: privacy, veto: true, keywords: [不用发]}\n", encoding="utf-8")
+    chats = tmp_path / "chats.jsonl"
+    chats.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
+        labelled("c1", "身份证不用发", []), labelled("c2", "卡号不用发，密码发我", ["privacy"])]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules", "check", str(rules), "--chats", str(chats)])
+    row = next(line for line in result.stdout.splitlines() if line.startswith("no-id-needed"))
+    assert row.split()[1:] == ["privacy", "(veto)", "2", "1", "0.500"]
+    assert "vetoes a flag  c2/m2: 卡号不用发，密码发我" in result.stdout
+
+
 def test_rules_check_names_the_broken_rule_and_exits_1(tmp_path):
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - {id: typo, flag: side_order, keyword: [小号]}\n", encoding="utf-8")
