@@ -67,7 +67,7 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
             index = pipeline.sop_index(corpus.sop_library(industry))
             results = pipeline.suggest(group, index, k)
             ranked["ChatCoach"] += [[s["sop_id"] for s in r["suggestions"]] for r in results]
-            results = pipeline.suggest(chats_in_traditional(group), library_in_traditional(corpus.sop_library(industry)), k)
+            results = pipeline.suggest(chats_in_traditional(group), library_in_traditional(index.scripts), k)
             ranked["ChatCoach, chats and library in traditional characters"] += [[s["sop_id"] for s in r["suggestions"]] for r in results]
             if pipeline.suggester.fusion is not None:
                 o, right, found = oracle_stage_ranking(pipeline, index, group, k)

@@ -35,7 +35,7 @@ _t2s = opencc.OpenCC("t2s")
 def _common(char: str) -> bool:
     """A character of the CJK basic block: what simplified text is written in. OpenCC maps a few
     dialect characters (嗰, 喎) to rare forms outside it, which no model has seen."""
-    return len(char) == 1 and "\u4e00" <= char <= "\u9fff"
+    return "\u4e00" <= char <= "\u9fff"
 
 
 @lru_cache(maxsize=65_536)
