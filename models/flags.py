@@ -40,19 +40,30 @@ class FlagDetector:
         base = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced", random_state=self.seed)
         return CalibratedClassifierCV(base, method="sigmoid", cv=5)
 
-    def fit(self, feats: list[ChatFeatures], flags: list[list[list[str]]]) -> "FlagDetector":
-        texts = [message_text(m) for f in feats for m in f.chat.messages]
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True).fit(texts)
-        dense, sparse, senders = self._inputs(feats)
-        gold = [set(fl) for chat_flags in flags for fl in chat_flags]
+    def fit(self, feats: list[ChatFeatures], flags: list[list[list[str]]],
+            restyled: list[ChatFeatures] = ()) -> "FlagDetector":
+        """``restyled[i]``: feats[i] typed in another style, with the same labels (``training/style.py``).
+        Only the n-gram heads learn from it: they read the characters, where a corpus's emoji and
+        punctuation habits live; the dense heads read an encoder already tuned on such variants.
+        The n-gram vocabulary comes from the chats as written: a variant repeats most of its chat,
+        so counting it would let every n-gram seen once pass ``min_df``."""
+        restyled = list(restyled)
+        if restyled and len(restyled) != len(feats):
+            raise ValueError("restyled must hold one variant per chat")
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True).fit(
+            [message_text(m) for f in feats for m in f.chat.messages])
+        every = list(feats) + restyled
+        dense, _, senders = self._inputs(feats)
+        _, sparse, every_senders = self._inputs(every)
+        gold = np.array([[flag in fl for flag in FLAGS] for chat_flags in flags for fl in map(set, chat_flags)])
+        every_gold = np.vstack([gold] * (2 if restyled else 1))
         self.dense_heads, self.char_heads = {}, {}
-        for flag in FLAGS:
-            scope = senders == ROLE[flag]
-            y = np.array([flag in g for g in gold])[scope]
-            if y.sum() < 5:
+        for j, flag in enumerate(FLAGS):
+            scope, every_scope = senders == ROLE[flag], every_senders == ROLE[flag]
+            if gold[scope, j].sum() < 5:
                 continue  # too few examples to learn from; rules still cover it
-            self.dense_heads[flag] = self._calibrated().fit(dense[scope], y)
-            self.char_heads[flag] = self._calibrated().fit(sparse[scope], y)
+            self.dense_heads[flag] = self._calibrated().fit(dense[scope], gold[scope, j])
+            self.char_heads[flag] = self._calibrated().fit(sparse[every_scope], every_gold[every_scope, j])
         return self
 
     def _inputs(self, feats: list[ChatFeatures]):

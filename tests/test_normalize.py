@@ -35,6 +35,13 @@ def test_full_width_letters_and_digits_read_as_ascii_and_chinese_punctuation_sta
     assert read_text("加我ＶＸ：ａｂｃ１２３４５，谢谢！", traditional=False) == "加我VX：abc12345，谢谢！"
 
 
+def test_half_width_punctuation_after_chinese_reads_full_width():
+    assert read_text("好的,谢谢!明天到吗?", traditional=False) == "好的，谢谢！明天到吗？"
+    # a full stop, and marks after letters or digits, are links, file names, ids and times
+    assert read_text("采摘.mp4 vx:abc123 10:30 https://mp.shop.cn/a?b=1", traditional=False) == \
+        "采摘.mp4 vx:abc123 10:30 https://mp.shop.cn/a?b=1"
+
+
 def test_a_library_is_one_writer():
     scripts = [SopScript(id="a", stage="objection", scenario="客戶嫌貴", text="理解您的顧慮，{客户称呼}，這套是三個月的用量", tags=["價格"]),
                SopScript(id="b", stage="close", scenario="下單", text="好的")]

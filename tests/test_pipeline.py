@@ -82,6 +82,32 @@ def test_a_chat_in_traditional_characters_reads_like_its_simplified_twin(pipelin
     assert ev["source"] == "rule" and ev["text"] == traditional.messages[-1].text[ev["start"]:ev["end"]] == "加我小號"
 
 
+def test_half_width_punctuation_reads_like_the_full_width_twin(pipeline):
+    typed = make_chat("t-side", [(m.sender, m.text.translate(str.maketrans("，。！？", ",.!?")), None)
+                                 for m in SIDE_ORDER_CHAT.messages])
+    assert typed.messages[-1].text == "商城贵,你加我小号直接转我,给你算299"
+    [result], [twin] = pipeline.analyze([typed]), pipeline.analyze([SIDE_ORDER_CHAT])
+    for message, twin_message in zip(result["messages"], twin["messages"]):
+        assert message["flag_scores"] == pytest.approx(twin_message["flag_scores"], abs=1e-4)
+        assert message["stage"] == twin_message["stage"]
+
+
+# ordinary things reps say, each ending in the WeChat smile that the authored corpus only ever put on insults
+SMILING = ["好的，明天一早给您发货", "收到您的付款啦，谢谢支持", "这款是我们店的爆款，很多老客回购", "您先试用一周，有问题随时找我",
+           "活动价到周日结束哦", "地址我核对一下：杭州市西湖区文三路88号", "早上好，今天降温记得多穿点", "您说的情况我记下了，马上帮您问仓库",
+           "下单后48小时内发出", "这个颜色很衬肤色，您放心选", "那我先不打扰您啦，有需要随时叫我", "您上次买的快用完了吧，要不要帮您留一套"]
+
+
+def test_a_smile_emoji_does_not_make_a_rep_message_an_insult(pipeline):
+    chats = [make_chat(f"t-smile-{i}", [("customer", "在吗", None), ("rep", text + "[微笑]", None)]) for i, text in enumerate(SMILING)]
+    insults = [r["chat_id"] for r in pipeline.analyze(chats) if "insult" in r["messages"][-1]["flags"]]
+    # the stop-20 models flagged three of these; the style variants (training/style.py) left one
+    # ("…要不要帮您留一套[微笑]", 0.45 against 0.05 without the emoji): the fix is partial, and this guards it
+    assert len(insults) <= 1, insults
+    mocking = make_chat("t-mock", [("customer", "有没有便宜点的", None), ("rep", "就你这点预算还想用正品？[微笑]", None)])
+    assert "insult" in pipeline.analyze([mocking])[0]["messages"][-1]["flags"]
+
+
 def test_a_retraction_vetoes_the_models_flag_but_not_a_rules(pipeline):
     retracted = make_chat("t-veto", [("customer", "要我身份证干嘛", None),
                                       ("rep", "是我不该在微信里问您要身份证号，您到店里自己登记就行", None)])

@@ -76,17 +76,27 @@ def out_of_fold_stage_probas(train: list[ChatFeatures], tagger: StageTagger, fol
     return out
 
 
-def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[FlagDetector, dict, dict]:
+def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5,
+              variants: list[ChatFeatures] | None = None) -> tuple[FlagDetector, dict, dict]:
     """Fit the flag heads on train; choose thresholds on dev plus out-of-fold train scores.
 
     Dev alone holds a few dozen positives per flag, too few to place a threshold that has to
     hold on other people's chats; out-of-fold scores of the train chats (each scored by heads
-    that never saw it) multiply the evidence without leaking test data."""
+    that never saw it) multiply the evidence without leaking test data.
+
+    ``variants[i]``: train[i] in another writing style (``training/style.py``), which the n-gram
+    heads learn from too; a held-out chat's variant is held out of its fold, and thresholds read
+    only the chats as written."""
     labels = lambda feats: [[m.flags or [] for m in f.chat.messages] for f in feats]  # noqa: E731
-    detector = FlagDetector(seed=seed).fit(train, labels(train))
+
+    def fitted(idx) -> FlagDetector:
+        feats = [train[i] for i in idx]
+        return FlagDetector(seed=seed).fit(feats, labels(feats), restyled=[variants[i] for i in idx] if variants else [])
+
+    detector = fitted(range(len(train)))
     oof: list[np.ndarray] = [None] * len(train)
     for fit_idx, hold_idx in KFold(min(folds, len(train)), shuffle=True, random_state=seed).split(train):
-        fold = FlagDetector(seed=seed).fit([train[i] for i in fit_idx], labels([train[i] for i in fit_idx]))
+        fold = fitted(fit_idx)
         for i, p in zip(hold_idx, fold.predict_proba([train[i] for i in hold_idx])):
             oof[i] = p
     scored = list(train) + list(dev)
@@ -110,7 +120,9 @@ def fit_flags(train, dev, rules: RuleSet, seed: int, folds: int = 5) -> tuple[Fl
     return detector, thresholds, report
 
 
-def train_analyzer(train: list[ChatFeatures], dev: list[ChatFeatures], rules: RuleSet, seed: int = 0) -> tuple[Analyzer, dict]:
+def train_analyzer(train: list[ChatFeatures], dev: list[ChatFeatures], rules: RuleSet, seed: int = 0,
+                   variants: list[ChatFeatures] | None = None) -> tuple[Analyzer, dict]:
+    """``variants[i]``: train[i] in another writing style, for the flag heads (``fit_flags``)."""
     # QA feedback corrects flags only; its stages and funnel are the model's own guesses, and
     # learning from them would only teach the model its own mistakes (eval/reports/feedback.md).
     labelled = [f for f in train if f.chat.source != "feedback"]
@@ -120,6 +132,6 @@ def train_analyzer(train: list[ChatFeatures], dev: list[ChatFeatures], rules: Ru
     oof = out_of_fold_stage_probas(labelled, stage)
     funnel = FunnelClassifier(seed=seed).fit(labelled, oof, [f.chat.funnel for f in labelled])
     log.info("flag detectors: calibrated heads, thresholds on dev (QA feedback included)")
-    flags, thresholds, flag_report = fit_flags(train, dev, rules, seed)
+    flags, thresholds, flag_report = fit_flags(train, dev, rules, seed, variants=variants)
     analyzer = Analyzer(stage=stage, funnel=funnel, flags=flags, thresholds=thresholds)
     return analyzer, {"stage": stage_report, "flags": flag_report, "labels": {"stages": STAGES}}

@@ -2,7 +2,9 @@
 
 Every training message is read as the analyzer reads it (``message_text``, the "query: "
 role); the loss is cross-entropy over the eight stages plus a weighted binary cross-entropy
-per flag (flags are rare: positives are up-weighted, at most 20×). Only the body is kept:
+per flag (flags are rare: positives are up-weighted, at most 20×). Each time a message is drawn,
+it is read as written or, at even odds, as its chat's style variant (``training/style.py``), so
+the body learns the words and not one corpus's emoji and punctuation habits. Only the body is kept:
 the scikit-learn heads of ``training/analyzer.py`` are then fitted on its embeddings, with
 context features, calibration and thresholds as before.
 
@@ -12,6 +14,7 @@ context features, calibration and thresholds as before.
 from __future__ import annotations
 
 import logging
+import random
 from pathlib import Path
 
 import torch
@@ -19,6 +22,8 @@ import torch
 from chatcoach.config import Settings, get_settings
 from chatcoach.contract import FLAGS, STAGES, Chat
 from chatcoach.models.features import message_text
+from chatcoach.models.normalize import read_chat
+from chatcoach.training import style
 from chatcoach.training.encoder_tuning import Tuner, embed, files_hash, is_usable
 
 log = logging.getLogger(__name__)
@@ -27,8 +32,11 @@ SCALE = 10.0  # unit-length embeddings times this are the heads' input, so logit
 
 def finetune(base_dir: Path, chats: list[Chat], out_dir: Path, epochs: int = 2, batch_size: int = 32, lr: float = 4e-5,
              seed: int = 0, max_seq_length: int = 64, meta: dict | None = None) -> Path:
+    chats = [read_chat(c) for c in chats]
     messages = [m for chat in chats for m in chat.messages]
     texts = ["query: " + message_text(m) for m in messages]
+    restyled = ["query: " + message_text(m) for c in chats for m in read_chat(style.style_variant(c, seed)).messages]
+    draw = random.Random(seed)
     stages = torch.tensor([STAGES.index(m.stage) for m in messages])
     flags = torch.tensor([[f in (m.flags or []) for f in FLAGS] for m in messages], dtype=torch.float32)
     share = flags.mean(0).clamp(min=1e-3)
@@ -38,7 +46,7 @@ def finetune(base_dir: Path, chats: list[Chat], out_dir: Path, epochs: int = 2, 
     tuner = Tuner(base_dir, -(-len(texts) // batch_size), epochs, lr, seed, max_seq_length,
                   extra_modules=(stage_head, flag_head), description="fine-tuning the analyzer encoder")
     for batch in tuner.batches(len(texts), batch_size):
-        vectors = SCALE * embed(tuner.model, [texts[i] for i in batch])
+        vectors = SCALE * embed(tuner.model, [restyled[i] if draw.random() < 0.5 else texts[i] for i in batch])
         loss = torch.nn.functional.cross_entropy(stage_head(vectors), stages[batch]) + \
             torch.nn.functional.binary_cross_entropy_with_logits(flag_head(vectors), flags[batch], pos_weight=pos_weight)
         tuner.step(loss)
@@ -47,7 +55,8 @@ def finetune(base_dir: Path, chats: list[Chat], out_dir: Path, epochs: int = 2, 
 
 def training_data_hash(settings: Settings) -> str:
     root = Path(settings.labeled_chats_dir)
-    return files_hash([root / "splits.json", *sorted((root / "chats").glob("*.jsonl"))])
+    # the style recipe is part of what the encoder learned from: a new one rebuilds it
+    return files_hash([root / "splits.json", *sorted((root / "chats").glob("*.jsonl"))]) + f"-style{style.VERSION}"
 
 
 def ensure_analyzer_encoder(settings: Settings | None = None, rebuild_stale: bool = True) -> Path:

@@ -28,6 +28,7 @@ from chatcoach.training.analyzer import train_analyzer
 from chatcoach.training.analyzer_encoder import ensure_analyzer_encoder
 from chatcoach.training.biencoder import ensure_suggestion_encoder
 from chatcoach.training.datasets import Corpus
+from chatcoach.training.style import style_variant
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,9 @@ def train_all(settings: Settings | None = None, seed: int = 0, include_feedback:
     log.info("encoding %d messages", sum(len(c.messages) for c in train + dev))
     train_feats = pipeline.featurise(train, progress=True)
     dev_feats = pipeline.featurise(dev, progress=True)
-    analyzer, report = train_analyzer(train_feats, dev_feats, rules, seed=seed)
+    log.info("encoding the training chats' style variants (training/style.py)")
+    variant_feats = pipeline.featurise([style_variant(c, seed) for c in train], progress=True)
+    analyzer, report = train_analyzer(train_feats, dev_feats, rules, seed=seed, variants=variant_feats)
     pipeline.analyzer = analyzer
     dev_metrics = analysis_scores(dev, pipeline.analyze(dev))
     log.info("suggester: the fine-tuned suggestion encoder (built unless current), next-stage head and fusion")
