@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from chatcoach.contract import FLAGS, FUNNELS, STAGES  # noqa: E402
 from chatcoach.evaluation.baselines import KeywordBaseline, TfidfBaseline  # noqa: E402
 from chatcoach.evaluation.metrics import analysis_scores  # noqa: E402
+from chatcoach.evaluation.restyle import chats_restyled  # noqa: E402
 from chatcoach.evaluation.traditional import chats_in_traditional  # noqa: E402
 from chatcoach.training.datasets import Corpus  # noqa: E402
 
@@ -77,6 +78,7 @@ def with_stage_layers(pipeline, **layers):
 def evaluate(pipeline, corpus: Corpus) -> dict:
     systems = {"ChatCoach": pipeline.analyze,
                "ChatCoach, chats in traditional characters": lambda chats: pipeline.analyze(chats_in_traditional(chats)),
+               "ChatCoach, chats typed in other styles": lambda chats: pipeline.analyze(chats_restyled(chats)),
                "e5 head, no GRU": with_stage_layers(pipeline, sequence_weight=0),
                "e5 head alone": with_stage_layers(pipeline, transition_weight=0, sequence_weight=0),
                "keywords": KeywordBaseline().analyze, "TF-IDF+LR": TfidfBaseline().fit(corpus.split("train"), corpus.split("dev")).analyze}
