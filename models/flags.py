@@ -52,18 +52,18 @@ class FlagDetector:
             raise ValueError("restyled must hold one variant per chat")
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True).fit(
             [message_text(m) for f in feats for m in f.chat.messages])
-        every = list(feats) + restyled
-        dense, _, senders = self._inputs(feats)
-        _, sparse, every_senders = self._inputs(every)
+        dense, sparse, senders = self._inputs(list(feats) + restyled)
         gold = np.array([[flag in fl for flag in FLAGS] for chat_flags in flags for fl in map(set, chat_flags)])
-        every_gold = np.vstack([gold] * (2 if restyled else 1))
+        as_written = np.arange(len(senders)) < len(gold)  # the variants' rows follow, with the same labels
+        gold = np.vstack([gold] * (2 if restyled else 1))
         self.dense_heads, self.char_heads = {}, {}
         for j, flag in enumerate(FLAGS):
-            scope, every_scope = senders == ROLE[flag], every_senders == ROLE[flag]
-            if gold[scope, j].sum() < 5:
+            scope = senders == ROLE[flag]
+            written = scope & as_written
+            if gold[written, j].sum() < 5:
                 continue  # too few examples to learn from; rules still cover it
-            self.dense_heads[flag] = self._calibrated().fit(dense[scope], gold[scope, j])
-            self.char_heads[flag] = self._calibrated().fit(sparse[every_scope], every_gold[every_scope, j])
+            self.dense_heads[flag] = self._calibrated().fit(dense[written], gold[written, j])
+            self.char_heads[flag] = self._calibrated().fit(sparse[scope], gold[scope, j])
         return self
 
     def _inputs(self, feats: list[ChatFeatures]):

@@ -30,12 +30,13 @@ import opencc
 from chatcoach.contract import Chat, SopScript
 
 TRADITIONAL_SHARE = 0.08
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN = "\u4e00-\u9fff"  # the CJK basic block, as a character-class range: what simplified text is written in
+_HAN = re.compile(f"[{HAN}]")
 # full-width digits and Latin letters to ASCII; full-width punctuation (，：！) is how Chinese is written
 _HALF_WIDTH = {code: code - 0xFEE0 for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
                for code in range(lo, hi + 1)}
 _FULL_WIDTH_PUNCTUATION = {",": "，", "!": "！", "?": "？", ";": "；", ":": "："}
-_HALF_PUNCTUATION_AFTER_HAN = re.compile(r"(?<=[\u4e00-\u9fff])[,!?;:]")
+_HALF_PUNCTUATION_AFTER_HAN = re.compile(f"(?<=[{HAN}])[,!?;:]")
 _t2s = opencc.OpenCC("t2s")
 
 

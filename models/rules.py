@@ -24,7 +24,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from chatcoach.contract import ROLE, Chat, Flag, Message, MessageType, Sender
-from chatcoach.models.normalize import read_chat
+from chatcoach.models.normalize import HAN, read_chat
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ Severity = Literal["high", "medium", "low"]
 SEVERITY_SCORE: dict[Severity, float] = {"high": 0.97, "medium": 0.9, "low": 0.8}
 _URL = re.compile(r"https?://[^\s，。]+")
 # spacing or filler between two Chinese characters, the way keyword filters are dodged: 加 我 小 号, 私*单
-_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[\s*·.\-_~|/]+(?=[\u4e00-\u9fff])")
+_GAP = re.compile(rf"(?<=[{HAN}])[\s*·.\-_~|/]+(?=[{HAN}])")
 
 
 def without_gaps(text: str) -> tuple[str, list[int]]:

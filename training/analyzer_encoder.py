@@ -35,7 +35,7 @@ def finetune(base_dir: Path, chats: list[Chat], out_dir: Path, epochs: int = 2, 
     chats = [read_chat(c) for c in chats]
     messages = [m for chat in chats for m in chat.messages]
     texts = ["query: " + message_text(m) for m in messages]
-    restyled = ["query: " + message_text(m) for c in chats for m in read_chat(style.style_variant(c, seed)).messages]
+    restyled = ["query: " + message_text(m) for c in chats for m in style.style_variant(c, seed).messages]
     draw = random.Random(seed)
     stages = torch.tensor([STAGES.index(m.stage) for m in messages])
     flags = torch.tensor([[f in (m.flags or []) for f in FLAGS] for m in messages], dtype=torch.float32)

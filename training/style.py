@@ -19,6 +19,8 @@ import random
 import re
 
 from chatcoach.contract import Chat
+from chatcoach.models.features import TYPE_TAGS
+from chatcoach.models.normalize import HAN
 
 VERSION = 1  # raise it when the variants change: the analyzer encoder learned from them and is rebuilt
 
@@ -28,11 +30,13 @@ FRIENDLY_EMOJI = (
     "[握手]", "[爱心]", "[太阳]", "[庆祝]", "[红包]", "[耶]", "[加油]", "[合十]", "[嘿哈]", "[害羞]",
     "[调皮]", "[鼓掌]", "[拥抱]", "[咖啡]", "[礼物]", "😊", "🙏", "👍", "😄", "🌹", "🎉", "💪", "😁", "🤝",
 )
-# a WeChat emoji code: short, in brackets, not a message-type tag like [图片] or [转账]
-_EMOJI_CODE = re.compile(r"\[(?!图片|语音|视频|文件|链接|转账|红包|其他|收款码|二维码|名片|位置)[\u4e00-\u9fffA-Za-z0-9]{1,4}\]")
+# placeholders WeChat writes for what is not text: the message types' tags, and a few more
+_NOT_EMOJI = [tag.strip("[]") for tag in TYPE_TAGS.values()] + ["红包", "收款码", "二维码", "名片", "位置"]
+# a WeChat emoji code: short, in brackets, not one of those placeholders
+_EMOJI_CODE = re.compile(rf"\[(?!{'|'.join(_NOT_EMOJI)})[{HAN}A-Za-z0-9]{{1,4}}\]")
 # Chinese punctuation, and half-width marks typed after a Chinese character; never inside a link, a
 # price or an id (https://, 42.5, vx:abc)
-_PUNCTUATION = re.compile(r"[，。！？、；：～…]+|(?<=[\u4e00-\u9fff])[,!?;:~]+")
+_PUNCTUATION = re.compile(rf"[，。！？、；：～…]+|(?<=[{HAN}])[,!?;:~]+")
 
 
 def _writer_style(rng: random.Random) -> dict:
