@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from chatcoach.contract import Chat, SopScript, SuggestionCase
+from chatcoach.corpus.suggestion_audit import AUDIT_DIR
 from chatcoach.jsonl import read_jsonl
 
 app = typer.Typer(
@@ -588,6 +589,41 @@ def corpus_audit_report(
     report = write_report(get_settings().labeled_chats_dir, audit_dir)
     typer.echo(json.dumps({k: v for k, v in report.items() if k != "disagreements"}, ensure_ascii=False, indent=1))
     typer.echo(f"{len(report['disagreements'])} disagreements in labeled_chats/{audit_dir}/report.json")
+
+
+@corpus_app.command("suggestion-audit-sample")
+def corpus_suggestion_audit_sample(
+    industry: Annotated[list[str], typer.Option(help="INDUSTRY=COUNT: held-out cases to draw from that industry (repeatable, drawn in order).")],
+    packet_size: Annotated[int, typer.Option(help="Cases per reader's packet.")] = 35,
+    audit_dir: Annotated[str, typer.Option(help=AUDIT_DIR_HELP)] = AUDIT_DIR,
+) -> None:
+    """Write <audit-dir>/packet-*.md (a library and held-out suggestion cases, gold hidden) for blind readers."""
+    from chatcoach.config import get_settings
+    from chatcoach.corpus.suggestion_audit import write_packets
+
+    try:
+        plan = [(name, int(count)) for name, _, count in (i.partition("=") for i in industry)]
+        packets = write_packets(get_settings().labeled_chats_dir, plan, audit_dir, packet_size)
+    except ValueError as exc:
+        _err(f"error: {exc} (give --industry as INDUSTRY=COUNT, e.g. --industry tea=70)")
+        raise typer.Exit(1)
+    typer.echo(f"{sum(map(len, packets.values()))} cases in {len(packets)} packets → labeled_chats/{audit_dir}/")
+
+
+@corpus_app.command("suggestion-audit-report")
+def corpus_suggestion_audit_report(
+    audit_dir: Annotated[str, typer.Option(help=AUDIT_DIR_HELP)] = AUDIT_DIR,
+) -> None:
+    """Compare <audit-dir>/second_pass.json with the gold scripts: the reader's R@1 and R@3 per split."""
+    from chatcoach.config import get_settings
+    from chatcoach.corpus.suggestion_audit import write_report
+
+    try:
+        report = write_report(get_settings().labeled_chats_dir, audit_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from chatcoach.contract import STAGES
+from chatcoach.corpus.suggestion_audit import AUDIT_DIR, rank_of, read_second_pass, reader_scores, revealed
 from chatcoach.evaluation.traditional import chats_in_traditional, library_in_traditional
 from chatcoach.models.sop_index import SopIndex
 from chatcoach.models.suggester import Suggester, context_query
@@ -23,10 +24,7 @@ TARGETS = {"unseen": {"R@3": 0.85, "MRR@5": 0.75}}
 
 
 def ranking_scores(ranked: list[list[str]], gold: list[set[str]]) -> dict:
-    def first_hit(r, g):
-        return next((i for i, s in enumerate(r) if s in g), None)
-
-    hits = [first_hit(r, g) for r, g in zip(ranked, gold)]
+    hits = [rank_of(r, g) for r, g in zip(ranked, gold)]
     out = {f"R@{k}": float(np.mean([h is not None and h < k for h in hits])) for k in (1, 3, 5)}
     out["MRR@5"] = float(np.mean([1.0 / (h + 1) if h is not None and h < 5 else 0.0 for h in hits]))
     out["cases"] = len(hits)
@@ -49,6 +47,26 @@ def oracle_stage_ranking(pipeline, index: SopIndex, cases: list, k: int) -> tupl
     return ranked, stage_right, in_candidates
 
 
+def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[list[str]]) -> dict | None:
+    """On the cases a blind second reader ranked (labeled_chats/audit/suggestions): the reader and
+    ChatCoach against the gold, and ChatCoach against the reader's first choice."""
+    if not (corpus.root / AUDIT_DIR / "second_pass.json").exists():
+        return None
+    second, cases, scripts = read_second_pass(corpus.root, AUDIT_DIR)
+    rows = [r for r in second["cases"] if cases[r["chat_id"]]["split"] == split]
+    if not rows:
+        return None
+    ours = dict(zip(case_ids, ranked))
+    model = [ours[r["chat_id"]] for r in rows]
+    golds = [set(cases[r["chat_id"]]["gold_sop_ids"]) for r in rows]
+    unrevealed = [not revealed(r, rows, cases) for r in rows]
+    return {"reader": reader_scores(rows, cases, scripts),
+            "ChatCoach": ranking_scores(model, golds),
+            "ChatCoach_unrevealed": ranking_scores([m for m, u in zip(model, unrevealed) if u], [g for g, u in zip(golds, unrevealed) if u]),
+            "ChatCoach_vs_reader_first": ranking_scores(model, [{r["ranked"][0]} for r in rows]),
+            "ChatCoach_gold_or_reader_first": ranking_scores(model, [g | {r["ranked"][0]} for r, g in zip(rows, golds)])}
+
+
 def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
     report = {}
     zero_shot = Suggester(turns=pipeline.suggester.turns)
@@ -62,7 +80,7 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
             by_industry.setdefault(c.industry, []).append(c)
         ranked = {"ChatCoach": [], "ChatCoach, chats and library in traditional characters": [], "BM25": [], "e5 zero-shot": []}
         oracle, stage_right, in_candidates = [], [], []
-        gold = []
+        gold, case_ids = [], []
         for industry, group in sorted(by_industry.items()):
             index = pipeline.sop_index(corpus.sop_library(industry))
             results = pipeline.suggest(group, index, k)
@@ -80,11 +98,14 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
             queries = zero_shot.queries(pipeline.base_encoder, group, [None] * len(group))
             ranked["e5 zero-shot"] += [[base_index.ids[i] for i, _ in zero_shot.rank(base_index, q, k)] for q in queries]
             gold += [set(c.gold_sop_ids) for c in group]
+            case_ids += [c.chat_id for c in group]
         report[split] = {"industries": sorted(by_industry), "systems": {n: ranking_scores(r, gold) for n, r in ranked.items()}}
         if oracle:
             report[split]["diagnostics"] = {"next_stage_accuracy": float(np.mean(stage_right)),
                                             "gold_in_candidates": float(np.mean(in_candidates)),
                                             "oracle_next_stage": ranking_scores(oracle, gold)}
+        if reader := second_reader(corpus, split, case_ids, ranked["ChatCoach"]):
+            report[split]["second_reader"] = reader
         log.info("%s: %d cases", split, len(gold))
     return report
 
@@ -114,6 +135,25 @@ def render_markdown(report: dict) -> str:
                       f"{diag['gold_in_candidates']:.1%}. Told the right stage, the same ranker would reach "
                       f"R@1 {o['R@1']:.3f} · R@3 {o['R@3']:.3f} · R@5 {o['R@5']:.3f} · MRR@5 {o['MRR@5']:.3f}: "
                       "the rest of the gap is within-stage ranking."]
+        reader = block.get("second_reader")
+        if reader:
+            r, ours = reader["reader"], reader["ChatCoach"]
+            lines += ["", f"A blind second reader (`labeled_chats/{AUDIT_DIR}/`) ranked three scripts for {r['cases']} of these cases "
+                      "without seeing the gold. On those cases:", "",
+                      "| ranking | R@1 | R@3 |", "|---|---|---|",
+                      f"| the reader, against the gold | {r['R@1']:.3f} | {r['R@3']:.3f} |",
+                      f"| ChatCoach, against the gold | {ours['R@1']:.3f} | {ours['R@3']:.3f} |",
+                      f"| the reader, the {r['unrevealed']} cases whose reply no later cut of the same chat in their packet showed "
+                      f"| {r['R@1_unrevealed']:.3f} | {r['R@3_unrevealed']:.3f} |",
+                      f"| ChatCoach, the same {r['unrevealed']} cases | {reader['ChatCoach_unrevealed']['R@1']:.3f} | "
+                      f"{reader['ChatCoach_unrevealed']['R@3']:.3f} |",
+                      f"| ChatCoach, against the reader's first choice | {reader['ChatCoach_vs_reader_first']['R@1']:.3f} | "
+                      f"{reader['ChatCoach_vs_reader_first']['R@3']:.3f} |",
+                      f"| ChatCoach, the gold or the reader's first choice | {reader['ChatCoach_gold_or_reader_first']['R@1']:.3f} | "
+                      f"{reader['ChatCoach_gold_or_reader_first']['R@3']:.3f} |", "",
+                      f"The reader's first choice has the gold script's stage in {r['gold_stage_first']:.1%} of cases; the gold is their "
+                      f"first choice or one they called as good in {r['gold_first_or_as_good']:.1%}; they were sure of "
+                      f"{r['confident']:.1%} of cases (R@3 {r['R@3_when_confident']:.3f} on those)."]
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -108,7 +108,9 @@ def test_sop_libraries_cover_every_stage():
 def test_audit_file_is_consistent_when_present():
     for path in sorted((ROOT / "audit").rglob("*.json")):  # one folder per audit round
         audit = json.loads(path.read_text(encoding="utf-8"))
-        if path.name == "report.json":
+        if path.name == "report.json" and path.parent.name == "suggestions":
+            assert audit and all(split["cases"] and 0 <= split["R@1"] <= split["R@3"] <= 1 for split in audit.values())
+        elif path.name == "report.json":
             assert audit["chats"] and -1 <= audit["stage_kappa"] <= 1
 
 
@@ -142,5 +144,52 @@ def test_an_audit_round_samples_only_its_industries_into_its_own_folder(tmp_path
         assert report["chats"] == len(blind) and report["stage_kappa"] == 1.0 and not report["disagreements"]
         unknown = runner.invoke(app, ["corpus", "audit-sample", "--industry", "travel"])
         assert unknown.exit_code == 1 and "travel" in unknown.stderr
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_suggestion_audit_hides_the_gold_and_scores_the_reader_against_it(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from chatcoach.cli import app
+
+    for folder in ("cases", "sop"):
+        (tmp_path / folder).mkdir()
+        for path in (ROOT / folder).glob("*.jsonl"):
+            (tmp_path / folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("CHATCOACH_LABELED_CHATS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea=5", "--packet-size", "3"])
+        assert result.exit_code == 0, result.output
+        folder = tmp_path / "audit" / "suggestions"
+        packets = json.loads((folder / "blind.json").read_text(encoding="utf-8"))
+        assert [len(v) for v in packets.values()] == [3, 2] and len({i for v in packets.values() for i in v}) == 5
+        cases = {c["chat_id"]: c for line in (tmp_path / "cases" / "unseen.jsonl").read_text(encoding="utf-8").splitlines()
+                 for c in [json.loads(line)]}
+        text = (folder / "packet-tea-a.md").read_text(encoding="utf-8")
+        assert all(f"`{i}`" in text and cases[i]["messages"][-1]["text"] in text for i in packets["tea-a"])
+        assert "gold" not in text
+        # the reader puts the gold first, third, and nowhere: R@1 1/3, R@3 2/3
+        ids = packets["tea-a"]
+        others = [s["id"] for line in (tmp_path / "sop" / "tea.jsonl").read_text(encoding="utf-8").splitlines()
+                  for s in [json.loads(line)] if s["id"] not in {g for i in ids for g in cases[i]["gold_sop_ids"]}]
+        gold = [cases[i]["gold_sop_ids"][0] for i in ids]
+        rankings = [[gold[0], others[0], others[1]], [others[0], others[1], gold[1]], others[:3]]
+        second = {"cases": [{"chat_id": i, "ranked": r, "equally_good": [], "confident": True, "packet": "tea-a"}
+                            for i, r in zip(ids, rankings)]}
+        (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
+        result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
+        assert result.exit_code == 0, result.output
+        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))["unseen"]
+        assert report["cases"] == 3 and report["R@1"] == pytest.approx(1 / 3) and report["R@3"] == pytest.approx(2 / 3)
+        # a script of another library is refused, naming the case
+        second["cases"][0]["ranked"][1] = "ed-greet-01"
+        (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
+        result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
+        assert result.exit_code == 1 and ids[0] in result.stderr and "ed-greet-01" in result.stderr
+        bad = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea"])
+        assert bad.exit_code == 1 and "INDUSTRY=COUNT" in bad.stderr
     finally:
         get_settings.cache_clear()
