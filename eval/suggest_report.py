@@ -47,7 +47,7 @@ def oracle_stage_ranking(pipeline, index: SopIndex, cases: list, k: int) -> tupl
     return ranked, stage_right, in_candidates
 
 
-def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[list[str]]) -> dict | None:
+def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[list[str]], stage_right: list[bool]) -> dict | None:
     """On the cases a blind second reader ranked (labeled_chats/audit/suggestions): the reader and
     ChatCoach against the gold, and ChatCoach against the reader's first choice."""
     if not (corpus.root / AUDIT_DIR / "second_pass.json").exists():
@@ -56,12 +56,13 @@ def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[
     rows = [r for r in second["cases"] if cases[r["chat_id"]]["split"] == split]
     if not rows:
         return None
-    ours = dict(zip(case_ids, ranked))
+    ours, stage_ok = dict(zip(case_ids, ranked)), dict(zip(case_ids, stage_right))
     model = [ours[r["chat_id"]] for r in rows]
     golds = [set(cases[r["chat_id"]]["gold_sop_ids"]) for r in rows]
     unrevealed = [not revealed(r, rows, cases) for r in rows]
     return {"reader": reader_scores(rows, cases, scripts),
             "ChatCoach": ranking_scores(model, golds),
+            "ChatCoach_next_stage_accuracy": float(np.mean([stage_ok[r["chat_id"]] for r in rows])) if stage_ok else None,
             "ChatCoach_unrevealed": ranking_scores([m for m, u in zip(model, unrevealed) if u], [g for g, u in zip(golds, unrevealed) if u]),
             "ChatCoach_vs_reader_first": ranking_scores(model, [{r["ranked"][0]} for r in rows]),
             "ChatCoach_gold_or_reader_first": ranking_scores(model, [g | {r["ranked"][0]} for r, g in zip(rows, golds)])}
@@ -104,7 +105,7 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
             report[split]["diagnostics"] = {"next_stage_accuracy": float(np.mean(stage_right)),
                                             "gold_in_candidates": float(np.mean(in_candidates)),
                                             "oracle_next_stage": ranking_scores(oracle, gold)}
-        if reader := second_reader(corpus, split, case_ids, ranked["ChatCoach"]):
+        if reader := second_reader(corpus, split, case_ids, ranked["ChatCoach"], stage_right):
             report[split]["second_reader"] = reader
         log.info("%s: %d cases", split, len(gold))
     return report
@@ -138,6 +139,7 @@ def render_markdown(report: dict) -> str:
         reader = block.get("second_reader")
         if reader:
             r, ours = reader["reader"], reader["ChatCoach"]
+            stage = reader["ChatCoach_next_stage_accuracy"]
             lines += ["", f"A blind second reader (`labeled_chats/{AUDIT_DIR}/`) ranked three scripts for {r['cases']} of these cases "
                       "without seeing the gold. On those cases:", "",
                       "| ranking | R@1 | R@3 |", "|---|---|---|",
@@ -151,7 +153,8 @@ def render_markdown(report: dict) -> str:
                       f"{reader['ChatCoach_vs_reader_first']['R@3']:.3f} |",
                       f"| ChatCoach, the gold or the reader's first choice | {reader['ChatCoach_gold_or_reader_first']['R@1']:.3f} | "
                       f"{reader['ChatCoach_gold_or_reader_first']['R@3']:.3f} |", "",
-                      f"The reader's first choice has the gold script's stage in {r['gold_stage_first']:.1%} of cases; the gold is their "
+                      f"The reader's first choice has the gold script's stage in {r['gold_stage_first']:.1%} of cases"
+                      + (f" (the next-stage head names it in {stage:.1%})" if stage is not None else "") + "; the gold is their "
                       f"first choice or one they called as good in {r['gold_first_or_as_good']:.1%}; they were sure of "
                       f"{r['confident']:.1%} of cases (R@3 {r['R@3_when_confident']:.3f} on those)."]
         lines.append("")

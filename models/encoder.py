@@ -47,6 +47,20 @@ def fingerprint(model_dir: Path, dtype: str) -> str:
     return hashlib.sha256(recorded + dtype.encode()).hexdigest()[:12]
 
 
+def _quiet_load(model_class, model_dir: Path):
+    """Load a local model without transformers' "Loading weights" bar: under a second of work, and it
+    would land in the middle of every CLI run's own output."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return model_class(str(model_dir), device="cpu", local_files_only=True)
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 class Encoder:
     def __init__(self, model_dir: Path | None = None, batch_size: int | None = None, cache_size: int = 50_000,
                  share_embeddings_with: "Encoder | None" = None):
@@ -58,7 +72,7 @@ class Encoder:
         self.model_dir = Path(model_dir or settings.encoder_dir)
         if model_dir is None:
             ensure_encoder(self.model_dir)
-        self.model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        self.model = _quiet_load(SentenceTransformer, self.model_dir)
         self.dtype = resolve_dtype(settings.encoder_dtype)
         if self.dtype == "bfloat16":
             import torch
