@@ -10,8 +10,9 @@ a small learned fusion scores each candidate from:
 - BM25 of both queries (normalised per query),
 - the share of the script's scenario and text (character bigrams) that the queries repeat,
 - a stage prior: the probability that the next rep reply is at the script's
-  stage, predicted from the conversation and the analyzer's stages of the last two
-  messages (a price objection wants objection scripts).
+  stage, predicted from the conversation, the analyzer's stages of the last two
+  messages (a price objection wants objection scripts) and the mean and maximum of
+  its stages over the last eight (how far the chat has come).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class Query:
     customer: np.ndarray
     context_text: str
     customer_text: str
-    stage_hint: np.ndarray | None  # the analyzer's posteriors of the last two messages, [2, stages]
+    stage_hint: np.ndarray | None  # Pipeline.stage_hints: the last two messages' posteriors, their mean and max, [4, stages]
 
 
 class Suggester:

@@ -193,6 +193,16 @@ def test_a_library_in_traditional_characters_is_searched_like_its_simplified_twi
     assert all(s["scenario"] == by_id[s["sop_id"]].scenario for s in result["suggestions"])  # shown as the company wrote it
 
 
+def test_suggestions_after_a_live_analysis_are_those_of_a_cold_request(pipeline, library):
+    """The live service hands suggest the analysis it just made instead of reading the chat again."""
+    chat = make_chat("t-live", [("rep", "您好，我是小美", None), ("customer", "这个多少钱", None),
+                                ("rep", "现在活动价399，还送小样", None), ("customer", "我老公说等发工资再买", None)])
+    [cold] = pipeline.suggest([chat], library, k=5)
+    [live] = pipeline.suggest([chat], library, k=5, analyses=pipeline.analyze([chat]))
+    assert [s["sop_id"] for s in live["suggestions"]] == [s["sop_id"] for s in cold["suggestions"]]
+    assert [s["score"] for s in live["suggestions"]] == pytest.approx([s["score"] for s in cold["suggestions"]], abs=2e-3)
+
+
 def test_a_chat_of_one_message_gets_greeting_suggestions(pipeline, library):
     """The stage hint reads the last two messages; a first hello has only one."""
     [result] = pipeline.suggest([make_chat("t-hello", [("customer", "你好，朋友推荐加的你", None)])], library, k=3)

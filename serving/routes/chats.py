@@ -85,6 +85,6 @@ def append_message(chat_id: str, body: MessageIn, caller: Writer, pipeline: Pipe
     if message.sender == "customer":
         library = store.active_library(session, row.team)
         if library is not None:
-            [suggested] = pipeline.suggest([chat], store.scripts_of(library), body.k)
+            [suggested] = pipeline.suggest([chat], store.scripts_of(library), body.k, analyses=[analysis])
             result["suggestions"] = store.record_suggestions(session, suggested, row.rep_id, library.id, message.id)["suggestions"]
     return result
