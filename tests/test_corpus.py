@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chatcoach.cli import app
 from chatcoach.config import get_settings
 from chatcoach.corpus.audit import corpus_chats
 from chatcoach.corpus.authoring import compile_file
@@ -114,82 +115,77 @@ def test_audit_file_is_consistent_when_present():
             assert audit["chats"] and -1 <= audit["stage_kappa"] <= 1
 
 
-def test_an_audit_round_samples_only_its_industries_into_its_own_folder(tmp_path, monkeypatch):
+@pytest.fixture
+def corpus_copy(tmp_path, monkeypatch):
+    """A CLI runner whose labeled_chats/ is ``tmp_path``; ``copy(folder, pattern)`` fills it from the corpus."""
     from typer.testing import CliRunner
 
-    from chatcoach.cli import app
-
-    (tmp_path / "chats").mkdir()
-    for industry in ("tea", "pet"):
-        (tmp_path / "chats" / f"{industry}.jsonl").write_text((ROOT / "chats" / f"{industry}.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setenv("CHATCOACH_LABELED_CHATS_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        result = runner.invoke(app, ["corpus", "audit-sample", "--industry", "pet", "--audit-dir", "audit/round-2"])
-        assert result.exit_code == 0, result.output
-        blind = json.loads((tmp_path / "audit" / "round-2" / "blind.json").read_text(encoding="utf-8"))["chats"]
-        assert blind and {c["industry"] for c in blind} == {"pet"}
-        assert not any(k in m for c in blind for m in c["messages"] for k in ("stage", "flags", "sop_id"))
-        assert not (tmp_path / "audit" / "blind.json").exists(), "the first round's files are left alone"
-        # a second pass that agrees with the authors everywhere is reported as full agreement
-        gold = {c["chat_id"]: c for c in corpus_chats(tmp_path)}
-        second = [{"chat_id": c["chat_id"], "funnel": gold[c["chat_id"]]["funnel"],
-                   "messages": [{"id": m["id"], "stage": m["stage"], "flags": m.get("flags", [])} for m in gold[c["chat_id"]]["messages"]]}
-                  for c in blind]
-        (tmp_path / "audit" / "round-2" / "second_pass.json").write_text(json.dumps({"chats": second}), encoding="utf-8")
-        result = runner.invoke(app, ["corpus", "audit-report", "--audit-dir", "audit/round-2"])
-        assert result.exit_code == 0, result.output
-        report = json.loads((tmp_path / "audit" / "round-2" / "report.json").read_text(encoding="utf-8"))
-        assert report["chats"] == len(blind) and report["stage_kappa"] == 1.0 and not report["disagreements"]
-        unknown = runner.invoke(app, ["corpus", "audit-sample", "--industry", "travel"])
-        assert unknown.exit_code == 1 and "travel" in unknown.stderr
-    finally:
-        get_settings.cache_clear()
-
-
-def test_a_suggestion_audit_hides_the_gold_and_scores_the_reader_against_it(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from chatcoach.cli import app
-
-    for folder in ("cases", "sop"):
-        (tmp_path / folder).mkdir()
-        for path in (ROOT / folder).glob("*.jsonl"):
+    def copy(folder: str, pattern: str = "*.jsonl") -> None:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        for path in (ROOT / folder).glob(pattern):
             (tmp_path / folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+
     monkeypatch.setenv("CHATCOACH_LABELED_CHATS_DIR", str(tmp_path))
     get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        result = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea=5", "--packet-size", "3"])
-        assert result.exit_code == 0, result.output
-        folder = tmp_path / "audit" / "suggestions"
-        packets = json.loads((folder / "blind.json").read_text(encoding="utf-8"))
-        assert [len(v) for v in packets.values()] == [3, 2] and len({i for v in packets.values() for i in v}) == 5
-        cases = {c["chat_id"]: c for line in (tmp_path / "cases" / "unseen.jsonl").read_text(encoding="utf-8").splitlines()
-                 for c in [json.loads(line)]}
-        text = (folder / "packet-tea-a.md").read_text(encoding="utf-8")
-        assert all(f"`{i}`" in text and cases[i]["messages"][-1]["text"] in text for i in packets["tea-a"])
-        assert "gold" not in text
-        # the reader puts the gold first, third, and nowhere: R@1 1/3, R@3 2/3
-        ids = packets["tea-a"]
-        others = [s["id"] for line in (tmp_path / "sop" / "tea.jsonl").read_text(encoding="utf-8").splitlines()
-                  for s in [json.loads(line)] if s["id"] not in {g for i in ids for g in cases[i]["gold_sop_ids"]}]
-        gold = [cases[i]["gold_sop_ids"][0] for i in ids]
-        rankings = [[gold[0], others[0], others[1]], [others[0], others[1], gold[1]], others[:3]]
-        second = {"cases": [{"chat_id": i, "ranked": r, "equally_good": [], "confident": True, "packet": "tea-a"}
-                            for i, r in zip(ids, rankings)]}
-        (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
-        result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
-        assert result.exit_code == 0, result.output
-        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))["unseen"]
-        assert report["cases"] == 3 and report["R@1"] == pytest.approx(1 / 3) and report["R@3"] == pytest.approx(2 / 3)
-        # a script of another library is refused, naming the case
-        second["cases"][0]["ranked"][1] = "ed-greet-01"
-        (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
-        result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
-        assert result.exit_code == 1 and ids[0] in result.stderr and "ed-greet-01" in result.stderr
-        bad = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea"])
-        assert bad.exit_code == 1 and "INDUSTRY=COUNT" in bad.stderr
-    finally:
-        get_settings.cache_clear()
+    yield CliRunner(), copy
+    get_settings.cache_clear()
+
+
+def test_an_audit_round_samples_only_its_industries_into_its_own_folder(tmp_path, corpus_copy):
+    runner, copy = corpus_copy
+    copy("chats", "tea.jsonl")
+    copy("chats", "pet.jsonl")
+    result = runner.invoke(app, ["corpus", "audit-sample", "--industry", "pet", "--audit-dir", "audit/round-2"])
+    assert result.exit_code == 0, result.output
+    blind = json.loads((tmp_path / "audit" / "round-2" / "blind.json").read_text(encoding="utf-8"))["chats"]
+    assert blind and {c["industry"] for c in blind} == {"pet"}
+    assert not any(k in m for c in blind for m in c["messages"] for k in ("stage", "flags", "sop_id"))
+    assert not (tmp_path / "audit" / "blind.json").exists(), "the first round's files are left alone"
+    # a second pass that agrees with the authors everywhere is reported as full agreement
+    gold = {c["chat_id"]: c for c in corpus_chats(tmp_path)}
+    second = [{"chat_id": c["chat_id"], "funnel": gold[c["chat_id"]]["funnel"],
+               "messages": [{"id": m["id"], "stage": m["stage"], "flags": m.get("flags", [])} for m in gold[c["chat_id"]]["messages"]]}
+              for c in blind]
+    (tmp_path / "audit" / "round-2" / "second_pass.json").write_text(json.dumps({"chats": second}), encoding="utf-8")
+    result = runner.invoke(app, ["corpus", "audit-report", "--audit-dir", "audit/round-2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "audit" / "round-2" / "report.json").read_text(encoding="utf-8"))
+    assert report["chats"] == len(blind) and report["stage_kappa"] == 1.0 and not report["disagreements"]
+    unknown = runner.invoke(app, ["corpus", "audit-sample", "--industry", "travel"])
+    assert unknown.exit_code == 1 and "travel" in unknown.stderr
+
+
+def test_a_suggestion_audit_hides_the_gold_and_scores_the_reader_against_it(tmp_path, corpus_copy):
+    runner, copy = corpus_copy
+    copy("cases")
+    copy("sop")
+    result = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea=5", "--packet-size", "3"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "audit" / "suggestions"
+    packets = json.loads((folder / "blind.json").read_text(encoding="utf-8"))
+    assert [len(v) for v in packets.values()] == [3, 2] and len({i for v in packets.values() for i in v}) == 5
+    cases = {c["chat_id"]: c for line in (tmp_path / "cases" / "unseen.jsonl").read_text(encoding="utf-8").splitlines()
+             for c in [json.loads(line)]}
+    text = (folder / "packet-tea-a.md").read_text(encoding="utf-8")
+    assert all(f"`{i}`" in text and cases[i]["messages"][-1]["text"] in text for i in packets["tea-a"])
+    assert "gold" not in text
+    # the reader puts the gold first, third, and nowhere: R@1 1/3, R@3 2/3
+    ids = packets["tea-a"]
+    others = [s["id"] for line in (tmp_path / "sop" / "tea.jsonl").read_text(encoding="utf-8").splitlines()
+              for s in [json.loads(line)] if s["id"] not in {g for i in ids for g in cases[i]["gold_sop_ids"]}]
+    gold = [cases[i]["gold_sop_ids"][0] for i in ids]
+    rankings = [[gold[0], others[0], others[1]], [others[0], others[1], gold[1]], others[:3]]
+    second = {"cases": [{"chat_id": i, "ranked": r, "equally_good": [], "confident": True, "packet": "tea-a"}
+                        for i, r in zip(ids, rankings)]}
+    (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
+    result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))["unseen"]
+    assert report["cases"] == 3 and report["R@1"] == pytest.approx(1 / 3) and report["R@3"] == pytest.approx(2 / 3)
+    # a script of another library is refused, naming the case
+    second["cases"][0]["ranked"][1] = "ed-greet-01"
+    (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
+    result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
+    assert result.exit_code == 1 and ids[0] in result.stderr and "ed-greet-01" in result.stderr
+    bad = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea"])
+    assert bad.exit_code == 1 and "INDUSTRY=COUNT" in bad.stderr
