@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import random
+import string
 from pathlib import Path
-
 from statistics import fmean
 
 SEED = 20261207
@@ -46,7 +46,7 @@ def sample(cases: dict[str, dict], plan: list[tuple[str, int]], packet_size: int
             raise ValueError(f"{industry}: {len(pool)} held-out cases, {count} asked for")
         sizes = [packet_size] * (count // packet_size) + ([count % packet_size] if count % packet_size else [])
         for n, size in enumerate(sizes):
-            name = industry if len(sizes) == 1 else f"{industry}-{'abcdefghijklmnopqrstuvwxyz'[n]}"
+            name = industry if len(sizes) == 1 else f"{industry}-{string.ascii_lowercase[n]}"
             packets[name] = sorted(rng.sample([i for i in pool if i not in taken], size))
             taken.update(packets[name])
     return packets
@@ -100,7 +100,7 @@ def reader_scores(rows: list[dict], cases: dict[str, dict], scripts: dict[str, t
     return {
         "cases": len(rows), "R@1": fmean([h == 0 for h in hits]), "R@3": fmean([h is not None for h in hits]),
         "gold_first_or_as_good": fmean([h == 0 or (h is not None and r["ranked"][h] in r.get("equally_good", []))
-                                                for r, h in zip(rows, hits)]),
+                                        for r, h in zip(rows, hits)]),
         "gold_stage_first": fmean([scripts[r["ranked"][0]][1] in {scripts[s][1] for s in g} for r, g in zip(rows, golds)]),
         "confident": fmean(confident),
         "R@3_when_confident": fmean([h is not None for h, c in zip(hits, confident) if c]) if any(confident) else None,
