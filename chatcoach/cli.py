@@ -595,7 +595,8 @@ def corpus_audit_report(
 def corpus_suggestion_audit_sample(
     industry: Annotated[list[str], typer.Option(help="INDUSTRY=COUNT: held-out cases to draw from that industry (repeatable, drawn in order).")],
     packet_size: Annotated[int, typer.Option(help="Cases per reader's packet.")] = 35,
-    audit_dir: Annotated[str, typer.Option(help=AUDIT_DIR_HELP)] = AUDIT_DIR,
+    one_per_chat: Annotated[bool, typer.Option(help="At most one case of each chat, so no case shows another's reply.")] = False,
+    audit_dir: Annotated[str, typer.Option(help=AUDIT_DIR_HELP + f" Later rounds go in subfolders of {AUDIT_DIR}.")] = AUDIT_DIR,
 ) -> None:
     """Write <audit-dir>/packet-*.md (a library and held-out suggestion cases, gold hidden) for blind readers."""
     from chatcoach.config import get_settings
@@ -603,7 +604,7 @@ def corpus_suggestion_audit_sample(
 
     try:
         plan = [(name, int(count)) for name, _, count in (i.partition("=") for i in industry)]
-        packets = write_packets(get_settings().labeled_chats_dir, plan, audit_dir, packet_size)
+        packets = write_packets(get_settings().labeled_chats_dir, plan, audit_dir, packet_size, one_per_chat)
     except ValueError as exc:
         _err(f"error: {exc} (give --industry as INDUSTRY=COUNT, e.g. --industry tea=70)")
         raise typer.Exit(1)

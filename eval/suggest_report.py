@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from chatcoach.contract import STAGES
-from chatcoach.corpus.suggestion_audit import AUDIT_DIR, rank_of, read_second_pass, reader_scores, revealed
+from chatcoach.corpus.suggestion_audit import AUDIT_DIR, rank_of, read_all_rounds, reader_scores, revealed
 from chatcoach.evaluation.traditional import chats_in_traditional, library_in_traditional
 from chatcoach.models.sop_index import SopIndex
 from chatcoach.models.suggester import Suggester, context_query
@@ -48,12 +48,12 @@ def oracle_stage_ranking(pipeline, index: SopIndex, cases: list, k: int) -> tupl
 
 
 def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[list[str]], stage_right: list[bool]) -> dict | None:
-    """On the cases a blind second reader ranked (labeled_chats/audit/suggestions): the reader and
+    """On the cases blind readers ranked (labeled_chats/audit/suggestions, every round): the readers and
     ChatCoach against the gold, and ChatCoach against the reader's first choice."""
-    if not (corpus.root / AUDIT_DIR / "second_pass.json").exists():
+    if not any((corpus.root / AUDIT_DIR).rglob("second_pass.json")):
         return None
-    second, cases, scripts = read_second_pass(corpus.root, AUDIT_DIR)
-    rows = [r for r in second["cases"] if cases[r["chat_id"]]["split"] == split]
+    every_round, cases, scripts = read_all_rounds(corpus.root)
+    rows = [r for r in every_round if cases[r["chat_id"]]["split"] == split]
     if not rows:
         return None
     ours, stage_ok = dict(zip(case_ids, ranked)), dict(zip(case_ids, stage_right))
@@ -140,8 +140,8 @@ def render_markdown(report: dict) -> str:
         if reader:
             r, ours = reader["reader"], reader["ChatCoach"]
             stage = reader["ChatCoach_next_stage_accuracy"]
-            lines += ["", f"A blind second reader (`labeled_chats/{AUDIT_DIR}/`) ranked three scripts for {r['cases']} of these cases "
-                      "without seeing the gold. On those cases:", "",
+            lines += ["", f"Blind readers (`labeled_chats/{AUDIT_DIR}/`, every round) ranked three scripts for {r['cases']} of these "
+                      "cases without seeing the gold. On those cases:", "",
                       "| ranking | R@1 | R@3 |", "|---|---|---|",
                       f"| the reader, against the gold | {r['R@1']:.3f} | {r['R@3']:.3f} |",
                       f"| ChatCoach, against the gold | {ours['R@1']:.3f} | {ours['R@3']:.3f} |",

@@ -12,6 +12,7 @@ from chatcoach.cli import app
 from chatcoach.config import get_settings
 from chatcoach.corpus.audit import corpus_chats
 from chatcoach.corpus.authoring import compile_file
+from chatcoach.corpus.suggestion_audit import read_all_rounds
 from chatcoach.jsonl import read_chats, read_jsonl, read_sop
 from chatcoach.contract import SuggestionCase
 from chatcoach.training.datasets import Corpus
@@ -109,7 +110,7 @@ def test_sop_libraries_cover_every_stage():
 def test_audit_file_is_consistent_when_present():
     for path in sorted((ROOT / "audit").rglob("*.json")):  # one folder per audit round
         audit = json.loads(path.read_text(encoding="utf-8"))
-        if path.name == "report.json" and path.parent.name == "suggestions":
+        if path.name == "report.json" and "suggestions" in path.relative_to(ROOT / "audit").parts:
             assert audit and all(split["cases"] and 0 <= split["R@1"] <= split["R@3"] <= 1 for split in audit.values())
         elif path.name == "report.json":
             assert audit["chats"] and -1 <= audit["stage_kappa"] <= 1
@@ -187,5 +188,18 @@ def test_a_suggestion_audit_hides_the_gold_and_scores_the_reader_against_it(tmp_
     (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
     result = runner.invoke(app, ["corpus", "suggestion-audit-report"])
     assert result.exit_code == 1 and ids[0] in result.stderr and "ed-greet-01" in result.stderr
+    # a later round in a subfolder, one case per chat: no case can show another's reply
+    result = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea=12", "--one-per-chat",
+                                 "--audit-dir", "audit/suggestions/round-2"])
+    assert result.exit_code == 0, result.output
+    [later] = json.loads((folder / "round-2" / "blind.json").read_text(encoding="utf-8")).values()
+    assert len(later) == 12 and len({cases[i]["source_chat_id"] for i in later}) == 12
+    # the evaluation reads every round, each round's packets apart from the others'
+    second["cases"][0]["ranked"][1] = others[0]
+    (folder / "second_pass.json").write_text(json.dumps(second), encoding="utf-8")
+    (folder / "round-2" / "second_pass.json").write_text(json.dumps({"cases": [
+        {"chat_id": i, "ranked": others[:3], "equally_good": [], "confident": True, "packet": "tea-a"} for i in later]}), encoding="utf-8")
+    rows, _, _ = read_all_rounds(tmp_path)
+    assert len(rows) == 3 + 12 and len({r["packet"] for r in rows}) == 2
     bad = runner.invoke(app, ["corpus", "suggestion-audit-sample", "--industry", "tea"])
     assert bad.exit_code == 1 and "INDUSTRY=COUNT" in bad.stderr

@@ -36,12 +36,18 @@ def held_out_cases(root: Path) -> dict[str, dict]:
 
 
 def sample(cases: dict[str, dict], plan: list[tuple[str, int]], packet_size: int = 35,
-           seed: int = SEED) -> dict[str, list[str]]:
+           seed: int = SEED, one_per_chat: bool = False) -> dict[str, list[str]]:
     """Packet name → case ids: ``count`` cases of each industry in ``plan`` (in that order), in packets of
-    ``packet_size`` drawn one after another from the cases not yet taken."""
+    ``packet_size`` drawn one after another from the cases not yet taken. ``one_per_chat``: first one
+    case of each chat, drawn at random, so no case in a packet shows another's reply."""
     rng, taken, packets = random.Random(seed), set(), {}
     for industry, count in plan:
         pool = sorted(i for i, c in cases.items() if c["industry"] == industry)
+        if one_per_chat:
+            by_chat: dict[str, list[str]] = {}
+            for i in pool:
+                by_chat.setdefault(cases[i]["source_chat_id"], []).append(i)
+            pool = sorted(rng.choice(ids) for _, ids in sorted(by_chat.items()))
         if len(pool) < count:
             raise ValueError(f"{industry}: {len(pool)} held-out cases, {count} asked for")
         sizes = [packet_size] * (count // packet_size) + ([count % packet_size] if count % packet_size else [])
@@ -67,9 +73,10 @@ def render_packet(name: str, industry: str, library: list[dict], cases: list[dic
     return "\n".join(lines)
 
 
-def write_packets(root: Path, plan: list[tuple[str, int]], audit_dir: str, packet_size: int = 35) -> dict[str, list[str]]:
+def write_packets(root: Path, plan: list[tuple[str, int]], audit_dir: str, packet_size: int = 35,
+                  one_per_chat: bool = False) -> dict[str, list[str]]:
     cases = held_out_cases(root)
-    packets = sample(cases, plan, packet_size)
+    packets = sample(cases, plan, packet_size, one_per_chat=one_per_chat)
     folder = root / audit_dir
     folder.mkdir(parents=True, exist_ok=True)
     for name, ids in packets.items():
@@ -115,6 +122,17 @@ def revealed(row: dict, rows: list[dict], cases: dict[str, dict]) -> bool:
     case = cases[row["chat_id"]]
     return any(cases[r["chat_id"]]["source_chat_id"] == case["source_chat_id"] and r.get("packet") == row.get("packet")
                and len(cases[r["chat_id"]]["messages"]) > len(case["messages"]) for r in rows)
+
+
+def read_all_rounds(root: Path) -> tuple[list[dict], dict[str, dict], dict[str, tuple[str, str]]]:
+    """Every round's rankings under ``AUDIT_DIR`` (the first round in it, later ones in subfolders), each
+    row's packet named with its round's folder so packets of different rounds stay apart."""
+    rows, cases, scripts = [], {}, {}
+    for path in sorted((root / AUDIT_DIR).rglob("second_pass.json")):
+        folder = str(path.parent.relative_to(root))
+        second, cases, scripts = read_second_pass(root, folder)
+        rows += [{**r, "packet": f"{folder}/{r.get('packet')}"} for r in second["cases"]]
+    return rows, cases, scripts
 
 
 def read_second_pass(root: Path, audit_dir: str) -> tuple[dict, dict[str, dict], dict[str, tuple[str, str]]]:
