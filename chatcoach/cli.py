@@ -604,9 +604,13 @@ def corpus_suggestion_audit_sample(
 
     try:
         plan = [(name, int(count)) for name, _, count in (i.partition("=") for i in industry)]
+    except ValueError:
+        _err(f"error: --industry {' '.join(industry)}: give each as INDUSTRY=COUNT, e.g. --industry tea=70")
+        raise typer.Exit(1)
+    try:
         packets = write_packets(get_settings().labeled_chats_dir, plan, audit_dir, packet_size, one_per_chat)
     except ValueError as exc:
-        _err(f"error: {exc} (give --industry as INDUSTRY=COUNT, e.g. --industry tea=70)")
+        _err(f"error: {exc}")
         raise typer.Exit(1)
     typer.echo(f"{sum(map(len, packets.values()))} cases in {len(packets)} packets → labeled_chats/{audit_dir}/")
 

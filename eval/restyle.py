@@ -16,10 +16,11 @@ import random
 import re
 
 from chatcoach.contract import Chat
+from chatcoach.models.normalize import CHINESE_PUNCTUATION
 
 UNSEEN_EMOJI = ("[微笑]", "[发呆]", "[得意]", "[色]", "[机智]", "[吃瓜]", "[旺柴]", "[悠闲]", "[月亮]",
                 "😃", "🌸", "✨", "😉")
-_CHINESE_PUNCTUATION = re.compile(r"[，。！？、；：～…]+")
+_CHINESE_PUNCTUATION = re.compile(f"[{CHINESE_PUNCTUATION}]+")
 _HALF_WIDTH = str.maketrans("，。！？：；", ",.!?:;")
 
 

@@ -47,12 +47,11 @@ def oracle_stage_ranking(pipeline, index: SopIndex, cases: list, k: int) -> tupl
     return ranked, stage_right, in_candidates
 
 
-def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[list[str]], stage_right: list[bool]) -> dict | None:
-    """On the cases blind readers ranked (labeled_chats/audit/suggestions, every round): the readers and
-    ChatCoach against the gold, and ChatCoach against the reader's first choice."""
-    if not any((corpus.root / AUDIT_DIR).rglob("second_pass.json")):
-        return None
-    every_round, cases, scripts = read_all_rounds(corpus.root)
+def second_reader(readings: tuple, split: str, case_ids: list[str], ranked: list[list[str]], stage_right: list[bool]) -> dict | None:
+    """On the cases blind readers ranked (``readings``: ``read_all_rounds``, every round of
+    labeled_chats/audit/suggestions): the readers and ChatCoach against the gold, and ChatCoach
+    against the reader's first choice."""
+    every_round, cases, scripts = readings
     rows = [r for r in every_round if cases[r["chat_id"]]["split"] == split]
     if not rows:
         return None
@@ -71,6 +70,7 @@ def second_reader(corpus: Corpus, split: str, case_ids: list[str], ranked: list[
 def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
     report = {}
     zero_shot = Suggester(turns=pipeline.suggester.turns)
+    readings = read_all_rounds(corpus.root)
     for split in ("test", "unseen"):
         cases = corpus.cases(split)
         if not cases:
@@ -105,7 +105,7 @@ def evaluate(pipeline, corpus: Corpus, k: int = 5) -> dict:
             report[split]["diagnostics"] = {"next_stage_accuracy": float(np.mean(stage_right)),
                                             "gold_in_candidates": float(np.mean(in_candidates)),
                                             "oracle_next_stage": ranking_scores(oracle, gold)}
-        if reader := second_reader(corpus, split, case_ids, ranked["ChatCoach"], stage_right):
+        if reader := second_reader(readings, split, case_ids, ranked["ChatCoach"], stage_right):
             report[split]["second_reader"] = reader
         log.info("%s: %d cases", split, len(gold))
     return report

@@ -31,6 +31,7 @@ from chatcoach.contract import Chat, SopScript
 
 TRADITIONAL_SHARE = 0.08
 HAN = "\u4e00-\u9fff"  # the CJK basic block, as a character-class range: what simplified text is written in
+CHINESE_PUNCTUATION = "，。！？、；：～…"  # the marks Chinese is punctuated with, as a character class's contents
 _HAN = re.compile(f"[{HAN}]")
 # full-width digits and Latin letters to ASCII; full-width punctuation (，：！) is how Chinese is written
 _HALF_WIDTH = {code: code - 0xFEE0 for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))

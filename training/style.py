@@ -20,7 +20,7 @@ import re
 
 from chatcoach.contract import Chat
 from chatcoach.models.features import TYPE_TAGS
-from chatcoach.models.normalize import HAN
+from chatcoach.models.normalize import CHINESE_PUNCTUATION, HAN
 
 VERSION = 1  # raise it when the variants change: the analyzer encoder learned from them and is rebuilt
 
@@ -36,7 +36,7 @@ _NOT_EMOJI = [tag.strip("[]") for tag in TYPE_TAGS.values()] + ["红包", "收�
 _EMOJI_CODE = re.compile(rf"\[(?!{'|'.join(_NOT_EMOJI)})[{HAN}A-Za-z0-9]{{1,4}}\]")
 # Chinese punctuation, and half-width marks typed after a Chinese character; never inside a link, a
 # price or an id (https://, 42.5, vx:abc)
-_PUNCTUATION = re.compile(rf"[，。！？、；：～…]+|(?<=[{HAN}])[,!?;:~]+")
+_PUNCTUATION = re.compile(rf"[{CHINESE_PUNCTUATION}]+|(?<=[{HAN}])[,!?;:~]+")
 
 
 def _writer_style(rng: random.Random) -> dict:

@@ -126,27 +126,36 @@ def revealed(row: dict, rows: list[dict], cases: dict[str, dict]) -> bool:
 
 def read_all_rounds(root: Path) -> tuple[list[dict], dict[str, dict], dict[str, tuple[str, str]]]:
     """Every round's rankings under ``AUDIT_DIR`` (the first round in it, later ones in subfolders), each
-    row's packet named with its round's folder so packets of different rounds stay apart."""
-    rows, cases, scripts = [], {}, {}
-    for path in sorted((root / AUDIT_DIR).rglob("second_pass.json")):
-        folder = str(path.parent.relative_to(root))
-        second, cases, scripts = read_second_pass(root, folder)
-        rows += [{**r, "packet": f"{folder}/{r.get('packet')}"} for r in second["cases"]]
+    row's packet named with its round's folder so packets of different rounds stay apart; no rows when
+    no round has been read."""
+    paths = sorted((root / AUDIT_DIR).rglob("second_pass.json"))
+    if not paths:
+        return [], {}, {}
+    cases, scripts = held_out_cases(root), library_scripts(root)
+    rows = []
+    for path in paths:
+        folder = path.parent.relative_to(root)
+        rows += [{**r, "packet": f"{folder}/{r.get('packet')}"} for r in _checked(path, cases, scripts)["cases"]]
     return rows, cases, scripts
 
 
 def read_second_pass(root: Path, audit_dir: str) -> tuple[dict, dict[str, dict], dict[str, tuple[str, str]]]:
-    """The reader's file and the held-out cases it covers; a case id the corpus lacks, or a script id
-    outside the case's library, is an error naming both."""
-    second = json.loads((root / audit_dir / "second_pass.json").read_text(encoding="utf-8"))
+    """One round's file and the held-out cases it covers."""
     cases, scripts = held_out_cases(root), library_scripts(root)
+    return _checked(root / audit_dir / "second_pass.json", cases, scripts), cases, scripts
+
+
+def _checked(path: Path, cases: dict[str, dict], scripts: dict[str, tuple[str, str]]) -> dict:
+    """A reader's file; a case id the corpus lacks, or a script id outside the case's library, is an
+    error naming both."""
+    second = json.loads(path.read_text(encoding="utf-8"))
     for r in second["cases"]:
         case = cases.get(r["chat_id"])
         if case is None:
             raise ValueError(f"second_pass.json: {r['chat_id']}: not a held-out suggestion case")
         if unknown := [s for s in r["ranked"] if scripts.get(s, ("",))[0] != case["industry"]]:
             raise ValueError(f"second_pass.json: {r['chat_id']}: ranked {unknown} are not scripts of the {case['industry']} library")
-    return second, cases, scripts
+    return second
 
 
 def write_report(root: Path, audit_dir: str) -> dict:
