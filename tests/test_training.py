@@ -92,3 +92,20 @@ def test_excerpts_load_for_training_libraries_and_never_for_held_out_ones(mini_s
     (queries / "tea.jsonl").write_text(excerpt("tea", "tk-needs-01") + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not a training industry"):
         Corpus.load(root).query_cases()
+
+
+def test_scenario_pairs_set_the_customers_words_against_a_different_scenario(mini_settings, encoder):
+    from chatcoach.models.sop_index import SopIndex
+    from chatcoach.models.suggester import customer_query
+    from chatcoach.training.biencoder import PASSAGE, QUERY, scenario_triples
+    from chatcoach.training.datasets import Corpus
+
+    corpus = Corpus.load(mini_settings.labeled_chats_dir)
+    cases = corpus.cases("train")
+    indexes = {ind: SopIndex(corpus.sop_library(ind), encoder) for ind in {c.industry for c in cases}}
+    triples = scenario_triples(cases, indexes)
+    assert len(triples) == len(cases)
+    for case, (query, gold, negative) in zip(cases, triples):
+        scenario = next(s.scenario for s in corpus.sop_library(case.industry) if s.id in case.gold_sop_ids)
+        assert query == QUERY + customer_query(case) and gold == PASSAGE + scenario
+        assert negative.startswith(PASSAGE) and negative != gold

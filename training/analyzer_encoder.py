@@ -71,5 +71,5 @@ def ensure_analyzer_encoder(settings: Settings | None = None, rebuild_stale: boo
     if is_usable(target, data_hash, rebuild_stale):
         return target
     chats = Corpus.load(settings.labeled_chats_dir).split("train")
-    log.info("fine-tuning the analyzer encoder on %d training chats (a few minutes on 2 cores)", len(chats))
+    log.info("fine-tuning the analyzer encoder on %d training chats (≈ 21–24 min on 2 cores, once)", len(chats))
     return finetune(settings.encoder_dir, chats, target, meta={"data_hash": data_hash})
