@@ -29,7 +29,7 @@ from chatcoach.models.suggester import Suggester
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
-ARTIFACT_FORMAT = 2  # 2: suggestion fusion over the fine-tuned suggestion encoder
+ARTIFACT_FORMAT = 3  # 2: suggestion fusion over the fine-tuned suggestion encoder; 3: the fusion is listwise
 
 
 def _scores(labels, row) -> dict[str, float]:

@@ -3,7 +3,7 @@
 Conversations and scripts are embedded by e5 fine-tuned as a bi-encoder on the training
 cases (training/biencoder.py). Candidates come from dense search (the last turns as one
 query) and BM25;
-a small learned fusion scores each candidate from:
+a learned listwise fusion (models/fusion.py) scores each candidate against the others from:
 - similarities of the conversation and of the customer's last words to the
   script text and to its scenario (relative to the best candidate, since raw
   e5 cosines sit high and close together),
@@ -26,6 +26,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 
 from chatcoach.contract import STAGES, Chat, SopScript
 from chatcoach.models.features import message_text
+from chatcoach.models.fusion import ListwiseFusion
 from chatcoach.models.normalize import read_chat, read_text
 from chatcoach.models.sop_index import PLACEHOLDER, SopIndex, char_bigrams
 
@@ -87,7 +88,7 @@ class Suggester:
         self.candidates = candidates
         self.seed = seed
         self.stage_head: LogisticRegression | None = None
-        self.fusion: LogisticRegression | None = None
+        self.fusion: ListwiseFusion | None = None
 
     # ---------------------------------------------------------------- queries
     def queries(self, encoder, chats: list[Chat], stage_hints: list[np.ndarray]) -> list[Query]:
@@ -141,7 +142,7 @@ class Suggester:
         cand, X = self.candidate_features(index, q, stage_prior)
         if self.fusion is None:  # untrained: dense similarity alone
             return cand, X[:, FEATURES.index("ctx_doc")]
-        return cand, self.fusion.predict_proba(X)[:, 1]
+        return cand, self.fusion.scores(X)
 
     def rank(self, index: SopIndex, q: Query, k: int) -> list[tuple[int, float]]:
         cand, scores = self.scores(index, q)
@@ -181,11 +182,9 @@ class Suggester:
         oof[:, np.unique(y_stage)] = cross_val_predict(
             head, X_stage, y_stage, cv=KFold(min(5, len(y_stage)), shuffle=True, random_state=self.seed), method="predict_proba")
         self.stage_head = head.fit(X_stage, y_stage)
-        rows, labels = [], []
+        groups = []
         for index, q, g, prior in zip(indexes, queries, gold, oof):
             cand, X = self.candidate_features(index, q, stage_prior=prior)
-            rows.append(X)
-            labels.append(np.array([index.ids[i] in g for i in cand]))
-        self.fusion = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced", random_state=self.seed)
-        self.fusion.fit(np.vstack(rows), np.concatenate(labels))
+            groups.append((X, np.array([index.ids[i] in g for i in cand])))
+        self.fusion = ListwiseFusion().fit(groups)
         return self
