@@ -99,7 +99,7 @@ def ensure_suggestion_encoder(settings: Settings | None = None, base=None, turns
     corpus = Corpus.load(settings.labeled_chats_dir)
     cases, excerpts = corpus.cases("train"), corpus.query_cases()
     indexes = {ind: SopIndex(corpus.sop_library(ind), base) for ind in sorted({c.industry for c in cases + excerpts})}
-    log.info("fine-tuning the suggestion encoder on %d training cases and %d excerpts (≈ 41 min on 2 cores)",
+    log.info("fine-tuning the suggestion encoder on %d training cases and %d excerpts (≈ 47 min on 2 cores)",
              len(cases), len(excerpts))
     # every case twice and every excerpt once (on dev, a second pass over the cases and a pass over the
     # excerpts each gained ≈ 0.04 R@3, and together more), and each once as customer → scenario (eval/README)
