@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.preprocessing import StandardScaler
 
 
@@ -37,12 +37,11 @@ class ListwiseFusion:
             loss, grad = 0.0, np.zeros_like(w)
             for X, y in groups:
                 log_p = log_softmax(X @ w)
-                p = np.exp(log_p)
-                gold_p = np.exp(log_p[y] - log_p[y].max())
-                loss -= log_p[y].max() + np.log(gold_p.sum())  # log of the gold scripts' total probability
-                target = np.zeros_like(p)
-                target[y] = gold_p / gold_p.sum()
-                grad -= X.T @ (target - p)
+                log_gold = logsumexp(log_p[y])  # log of the gold scripts' total probability
+                loss -= log_gold
+                target = np.zeros_like(log_p)
+                target[y] = np.exp(log_p[y] - log_gold)
+                grad -= X.T @ (target - np.exp(log_p))
             n = len(groups)
             return loss / n + self.l2 * w @ w, grad / n + 2 * self.l2 * w
 
